@@ -1,0 +1,82 @@
+# Copyright: hwcloud.ims contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Waiting for asynchronous IMS jobs (and anything else that needs polling).
+
+IMS answers every create, copy, export, import and member change with a job ID; ``GET /v1/{project_id}/jobs/{id}``
+moves from INIT to RUNNING to SUCCESS or FAIL. The waiter polls with intervals that start short (most member jobs
+finish in seconds) and grow to a cap (an image copy can take an hour), tolerates the 404 a job can answer right
+after submission (eventual consistency), reports progress, and raises JobFailedError or JobTimeoutError.
+"""
+
+import time
+from dataclasses import dataclass
+
+from ansible_collections.hwcloud.ims.plugins.module_utils.errors import JobFailedError, JobTimeoutError, NotFoundError
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """Intervals between polls: ``initial`` seconds, growing by ``factor`` up to ``maximum``."""
+
+    initial: float = 1.0
+    factor: float = 1.5
+    maximum: float = 10.0
+
+    def interval(self, poll_number):
+        return min(self.maximum, self.initial * (self.factor ** poll_number))
+
+
+class Poller:
+    """Iterate to poll until ``timeout`` seconds have passed: one iteration per poll, sleeping in between.
+
+    The last poll happens at the deadline; after it the iteration ends, and the caller raises its timeout error.
+    """
+
+    def __init__(self, timeout, schedule=None, sleep=time.sleep, clock=time.monotonic):
+        self.timeout = timeout
+        self.schedule = schedule or PollSchedule()
+        self._sleep = sleep
+        self._clock = clock
+        self._started = None
+
+    @property
+    def elapsed(self):
+        return 0.0 if self._started is None else self._clock() - self._started
+
+    def __iter__(self):
+        self._started = self._clock()
+        poll_number = 0
+        while True:
+            yield poll_number
+            remaining = self.timeout - self.elapsed
+            if remaining <= 0:
+                return
+            self._sleep(min(self.schedule.interval(poll_number), remaining))
+            poll_number += 1
+
+
+def wait_for_job(fetch_job, job_id, timeout=1800, not_found_grace=60, on_progress=None, poller=None):
+    """Poll ``fetch_job(job_id) -> Job`` until the job succeeds, and return it (``job.image_ids`` lists every image
+    it produced).
+
+    ``fetch_job`` raising NotFoundError is tolerated for ``not_found_grace`` seconds from the start. ``on_progress``
+    is called with the Job whenever its status or progress changes. Raises JobFailedError when the job ends in
+    FAIL, JobTimeoutError after ``timeout`` seconds (the job may still be running), NotFoundError after the grace.
+    """
+    poller = poller or Poller(timeout)
+    last = None
+    for _poll in poller:
+        try:
+            job = fetch_job(job_id)
+        except NotFoundError:
+            if poller.elapsed >= not_found_grace:
+                raise
+            continue
+        if on_progress and (last is None or (job.status, job.process_percent) != (last.status, last.process_percent)):
+            on_progress(job)
+        last = job
+        if job.status == "SUCCESS":
+            return job
+        if job.status == "FAIL":
+            raise JobFailedError(job)
+    raise JobTimeoutError(job_id, poller.timeout, last)
