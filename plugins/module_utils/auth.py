@@ -135,7 +135,7 @@ class IamClient:
             "scope": {"project": project},
         }}
         response = self._session.request("POST", self.auth_url, "/auth/tokens", "obtain an IAM token for user %s" % username, json_body=body,
-                                         idempotent=True)
+                                         idempotent=True, reads=True)
         return self._token_from(response, response.headers.get("X-Subject-Token"), "obtain an IAM token")
 
     def inspect_token(self, token):

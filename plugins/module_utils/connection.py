@@ -22,20 +22,25 @@ from ansible_collections.hwcloud.ims.plugins.module_utils.signer import AkSkSign
 from ansible_collections.hwcloud.ims.plugins.module_utils.token_cache import TokenCache
 
 
-def new_session(config, on_retry=None, transport=None):
-    """The HTTP session for ``config`` (timeout, TLS verification, retries); share it to reuse connections."""
-    return HttpSession(timeout=config.timeout, verify=config.verify, retry=RetryPolicy(retries=config.retries), on_retry=on_retry, transport=transport)
+def new_session(config, on_retry=None, transport=None, read_only=False):
+    """The HTTP session for ``config`` (timeout, TLS verification, retries); share it to reuse connections.
+
+    ``read_only`` (check mode) makes any request that would change something fail before it is sent.
+    """
+    return HttpSession(timeout=config.timeout, verify=config.verify, retry=RetryPolicy(retries=config.retries), on_retry=on_retry, transport=transport,
+                       read_only=read_only)
 
 
-def connect(config, on_retry=None, on_warning=None, session=None, transport=None):
+def connect(config, on_retry=None, on_warning=None, session=None, transport=None, read_only=False):
     """Authenticate and return an ImsClient for ``config`` (a CloudConfig).
 
     ``on_retry(RetryEvent)`` hears about every retry and ``on_warning(text)`` about anything else worth a warning
     (an untrusted token cache). ``session`` reuses an HttpSession (the caller closes it), for instance across the
     regions of an inventory; otherwise the client owns and closes its own. ``transport`` is for tests.
+    ``read_only`` (check mode) refuses, before sending, any request that would change something.
     """
     owns_session = session is None
-    session = session or new_session(config, on_retry, transport)
+    session = session or new_session(config, on_retry, transport, read_only)
     try:
         auth, project_id, catalog_endpoint = _authenticate(config, session, on_warning)
         endpoint = config.endpoint or catalog_endpoint

@@ -113,6 +113,14 @@ class JobFailedError(ImsError):
         super().__init__("job %s (%s) failed: %s" % (job.job_id, job.job_type or "unknown type", reason))
 
 
+class ReadOnlyViolation(ImsError):
+    """A request that would change something was about to be sent in check mode; it was not sent."""
+
+    def __init__(self, action):
+        super().__init__("internal error: check mode must not change anything, but the collection tried to %s; nothing was sent" % action)
+        self.action = action
+
+
 class WaitTimeoutError(ImsError):
     """Something polled for did not happen in time."""
 

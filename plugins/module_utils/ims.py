@@ -111,7 +111,7 @@ class ImsClient:
 
         def fetch_page(offset, page_limit):
             page = dict(body, action="filter", offset=str(offset), limit=str(page_limit))
-            answer = self._json("POST", self._project_path("/images/resource_instances/action"), "search images by tags", json_body=page, idempotent=True)
+            answer = self._json("POST", self._project_path("/images/resource_instances/action"), "search images by tags", json_body=page, idempotent=True, reads=True)
             return answer.get("resources") or [], answer.get("total_count")
 
         return (_tagged_image(resource) for resource in pagination.by_offset(fetch_page, page_size, limit))
@@ -120,7 +120,7 @@ class ImsClient:
         """The number of images ``search_images_by_tags`` would yield."""
         body = dict(self._tag_search_body(tags, tags_any, not_tags, not_tags_any, name), action="count")
         return self._json("POST", self._project_path("/images/resource_instances/action"), "count images by tags", json_body=body,
-                          idempotent=True).get("total_count", 0)
+                          idempotent=True, reads=True).get("total_count", 0)
 
     def update_image(self, image_id, operations):
         """Apply JSON-patch ``operations`` (``[{"op", "path", "value"}]``) with PATCH /v2/cloudimages/{id}."""

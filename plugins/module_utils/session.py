@@ -25,6 +25,7 @@ from urllib.parse import quote, urlsplit
 from ansible_collections.hwcloud.ims.plugins.module_utils.deps import httpx
 from ansible_collections.hwcloud.ims.plugins.module_utils.errors import (
     ConfigError,
+    ReadOnlyViolation,
     ResponseLostError,
     TransportError,
     UnexpectedResponseError,
@@ -34,6 +35,8 @@ from ansible_collections.hwcloud.ims.plugins.module_utils.errors import (
 from ansible_collections.hwcloud.ims.plugins.module_utils.signer import canonical_query
 
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
+# Methods that change nothing on the server; other requests change state unless marked ``reads=True``.
+READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 # Error codes that prove the request was not executed.
 NOT_EXECUTED_CODES = frozenset(("APIGW.0308", "IMG.0060"))
 GATEWAY_STATUSES = frozenset((502, 503, 504))
@@ -107,8 +110,11 @@ class OutgoingRequest:
 class HttpSession:
     """Sends requests with retries and maps errors to the ImsError family. Close it (or use ``with``) when done."""
 
-    def __init__(self, timeout=60.0, verify=True, retry=None, on_retry=None, transport=None, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, timeout=60.0, verify=True, retry=None, on_retry=None, transport=None, sleep=time.sleep, clock=time.monotonic,
+                 read_only=False):
         self.retry = retry or RetryPolicy()
+        # Check mode: a request that would change something raises ReadOnlyViolation instead of being sent.
+        self.read_only = read_only
         self._on_retry = on_retry or (lambda _event: None)
         self._sleep = sleep
         self._clock = clock
@@ -130,14 +136,17 @@ class HttpSession:
         self.close()
 
     def request(self, method, base_url, path, action, params=None, json_body=None, content=None, content_type=None, headers=None, auth=None,
-                idempotent=None):
+                idempotent=None, reads=None):
         """Send a request and return the successful ``httpx.Response`` (status below 400).
 
         ``path`` is appended to ``base_url``'s own path and must already be percent-encoded (see quote_segment);
         ``params`` are encoded with ``canonical_query``. The body is ``json_body`` (serialized as JSON) or
         ``content`` (bytes, or a seekable binary file object streamed from its current position) with
-        ``content_type``. ``action`` says what is attempted, for messages. ``idempotent`` defaults by method.
+        ``content_type``. ``action`` says what is attempted, for messages. ``idempotent`` defaults by method, and
+        so does ``reads`` (true for a POST that only queries, such as a search or an IAM token request).
         """
+        if self.read_only and not (outgoing_reads(method) if reads is None else reads):
+            raise ReadOnlyViolation(action)
         outgoing = _prepare(method, base_url, path, params, json_body, content, content_type, headers)
         idempotent = outgoing.method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         start_offset = content.tell() if _is_stream(content) else None
@@ -193,6 +202,11 @@ class HttpSession:
         if self._clock() - started + delay > self.retry.max_elapsed:
             return None
         return delay
+
+
+def outgoing_reads(method):
+    """Whether a request with this method leaves the server unchanged."""
+    return method.upper() in READ_METHODS
 
 
 def read_json(response, action):

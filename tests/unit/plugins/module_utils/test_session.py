@@ -12,6 +12,7 @@ from ansible_collections.hwcloud.ims.plugins.module_utils.errors import (
     AuthenticationError,
     ConfigError,
     NotFoundError,
+    ReadOnlyViolation,
     ResponseLostError,
     TransportError,
     UnexpectedResponseError,
@@ -219,3 +220,22 @@ def test_ca_path_that_cannot_be_read_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError) as caught:
         HttpSession(verify=str(tmp_path / "missing.pem"))
     assert "missing.pem" in str(caught.value)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_read_only_session_refuses_writes_before_sending(make_session, method):
+    sent = []
+    session = make_session(lambda request: sent.append(request) or OK)
+    session.read_only = True
+    with pytest.raises(ReadOnlyViolation, match="nothing was sent"):
+        send(session, method, json_body={"name": "web"})
+    assert not sent
+
+
+def test_read_only_session_sends_reads_and_query_posts(make_session):
+    sent = []
+    session = make_session(lambda request: sent.append(request.method) or OK)
+    session.read_only = True
+    send(session, "GET")
+    send(session, "POST", json_body={"action": "filter"}, reads=True)
+    assert sent == ["GET", "POST"]
