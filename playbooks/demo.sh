@@ -34,4 +34,6 @@ if [ ! -s "$WORKDIR/emulator.json" ]; then
 fi
 
 echo "==> running playbooks/demo.yml"
-ansible-playbook -i localhost, -c local "$REPO_ROOT/playbooks/demo.yml" -e "@$WORKDIR/emulator.json"
+# Modules run with the virtual environment's Python, which has the collection's requirements.
+ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$VENV/bin/python" \
+    "$REPO_ROOT/playbooks/demo.yml" -e "@$WORKDIR/emulator.json"

@@ -1,0 +1,53 @@
+# Copyright: contributors to hwcloud.ims
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Assemble the emulator: the world and identity from the seed, the IMS, Glance, IAM, version and control routes, and
+the gateway middleware around all of it."""
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from . import control, iam, routes_glance, routes_ims, routes_versions
+from .errors import install_error_handlers
+from .identity import IdentityStore
+from .middleware import EmulatorMiddleware
+from .seed import load_seed
+from .world import World
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """What the command line configures; ``seed_path`` None means the bundled default seed."""
+
+    seed_path: str | None = None
+    job_seconds: float = 3.0
+    token_lifetime: float = 86400.0
+
+
+class EmulatorApp(FastAPI):
+    """A FastAPI app whose outermost layer is the EmulatorMiddleware.
+
+    ``add_middleware`` would put it inside Starlette's ServerErrorMiddleware; outermost, it also stamps and logs the
+    500s that one produces, and it receives the server's own ``send`` (which dropping a connection needs).
+    """
+
+    def build_middleware_stack(self):
+        return EmulatorMiddleware(super().build_middleware_stack(), self)
+
+
+def create_app(config=None):
+    """A ready-to-serve ASGI app; ``app.state`` holds ``config``, ``world``, ``identity``, ``faults``, ``request_log``."""
+    config = config or EmulatorConfig()
+    seed = load_seed(config.seed_path)
+    app = EmulatorApp(title='ims_emulator', docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.config = config
+    app.state.world = World(seed, job_seconds=config.job_seconds)
+    app.state.identity = IdentityStore(seed, token_lifetime=config.token_lifetime)
+    app.state.faults = control.Faults()
+    app.state.request_log = control.RequestLog()
+    install_error_handlers(app)
+    app.add_exception_handler(iam.KeystoneError, iam.keystone_error_response)
+    app.add_exception_handler(control.ControlError, control.control_error_response)
+    for router in (control.router, iam.router, routes_versions.router, routes_ims.router, routes_glance.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,278 @@
+# Copyright: contributors to hwcloud.ims
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The control API under /_emulator: reset, inspect and steer a running emulator from tests.
+
+It needs no authentication; the middleware lets only loopback clients reach it and never injects faults into it.
+Every call answers 200 with a JSON object; one that cannot be done answers 400 or 404 ``{"error": "..."}``.
+"""
+
+import json
+import re
+from collections import deque
+from dataclasses import dataclass
+from itertools import count as counter
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PREFIX = '/_emulator'
+REQUEST_LOG_SIZE = 100_000
+
+router = APIRouter(prefix=PREFIX)
+
+
+class ControlError(Exception):
+    """A control call that cannot be done as asked."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+async def control_error_response(_request, exc):
+    return JSONResponse({'error': exc.message}, status_code=exc.status)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra='forbid')
+
+
+class FaultSpec(_Body):
+    method: str = '*'
+    path: str
+    count: int = Field(default=1, ge=1)
+    action: Literal['status', 'delay', 'drop_before', 'drop_after']
+    status: int | None = Field(default=None, ge=200, le=599)
+    body: Any = None
+    headers: dict[str, str] | None = None
+    delay: float | None = Field(default=None, ge=0, le=3600)
+
+    @field_validator('method')
+    @classmethod
+    def _upper(cls, value):
+        return value.upper()
+
+    @field_validator('path')
+    @classmethod
+    def _compiles(cls, value):
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError('path is not a valid regular expression: %s' % exc) from None
+        return value
+
+    @model_validator(mode='after')
+    def _action_fields(self):
+        if (self.action == 'status') != (self.status is not None):
+            raise ValueError('status is required with action "status" and only there')
+        if (self.action == 'delay') != (self.delay is not None):
+            raise ValueError('delay is required with action "delay" and only there')
+        return self
+
+
+class JobFailureSpec(_Body):
+    count: int = Field(default=1, ge=1)
+    job_type: str | None = None
+    error_code: str
+    fail_reason: str
+
+
+class SettingsSpec(_Body):
+    job_seconds: float | None = Field(default=None, ge=0)
+    token_lifetime: float | None = Field(default=None, gt=0)
+
+
+class BulkImagesSpec(_Body):
+    project_id: str
+    count: int = Field(ge=1, le=100_000)
+    name_prefix: str = 'bulk'
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+@dataclass
+class Fault:
+    """A pending fault: ``remaining`` more matching requests get ``spec.action``."""
+
+    id: str
+    spec: FaultSpec
+    remaining: int
+
+    def matches(self, method, path):
+        return self.spec.method in ('*', method) and re.fullmatch(self.spec.path, path) is not None
+
+    @property
+    def body_given(self):
+        """Whether the body was given at all: an explicit null means "no body", an absent one means "the default"."""
+        return 'body' in self.spec.model_fields_set
+
+    def as_json(self):
+        return {'id': self.id, **self.spec.model_dump(), 'count': self.remaining}
+
+
+class Faults:
+    """The pending faults, oldest first; the first one that matches a request is used up by it."""
+
+    def __init__(self):
+        self._faults = []
+        self._ids = counter(1)
+
+    def add(self, spec):
+        fault = Fault(id='fault-%d' % next(self._ids), spec=spec, remaining=spec.count)
+        self._faults.append(fault)
+        return fault
+
+    def take(self, method, path):
+        """The fault to apply to this request, if any, counting it as used."""
+        for fault in self._faults:
+            if fault.matches(method, path):
+                fault.remaining -= 1
+                if fault.remaining == 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def remove(self, fault_id):
+        before = len(self._faults)
+        self._faults = [fault for fault in self._faults if fault.id != fault_id]
+        return before - len(self._faults)
+
+    def clear(self):
+        removed = len(self._faults)
+        self._faults = []
+        return removed
+
+    def as_json(self):
+        return [fault.as_json() for fault in self._faults]
+
+
+class RequestLog:
+    """The last REQUEST_LOG_SIZE requests, oldest first. Entries never hold a secret."""
+
+    def __init__(self):
+        self._entries = deque(maxlen=REQUEST_LOG_SIZE)
+
+    def append(self, entry):
+        self._entries.append(entry)
+
+    def clear(self):
+        removed = len(self._entries)
+        self._entries.clear()
+        return removed
+
+    def as_json(self):
+        return list(self._entries)
+
+
+def _describe(error):
+    location = '.'.join(str(part) for part in error['loc'])
+    return '%s: %s' % (location, error['msg']) if location else error['msg']
+
+
+async def _parse(request, model):
+    raw = await request.body()
+    try:
+        data = json.loads(raw) if raw.strip() else {}
+    except ValueError as exc:
+        raise ControlError(400, 'the body is not JSON: %s' % exc) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        detail = '; '.join(_describe(error) for error in exc.errors())
+        raise ControlError(400, 'invalid %s: %s' % (model.__name__, detail)) from None
+
+
+def _settings(state):
+    return {'job_seconds': state.world.job_seconds, 'token_lifetime': state.identity.token_lifetime}
+
+
+@router.post('/reset')
+async def reset(request: Request):
+    state = request.app.state
+    state.world.reset()  # also restores the initial job_seconds and forgets pending job failures
+    state.identity.reset()
+    state.request_log.clear()
+    state.faults.clear()
+    return {'reset': True, 'settings': _settings(state)}
+
+
+@router.get('/world')
+async def get_world(request: Request):
+    with request.app.state.world.lock:
+        return request.app.state.world.snapshot()
+
+
+@router.get('/requests')
+async def list_requests(request: Request):
+    return {'requests': request.app.state.request_log.as_json()}
+
+
+@router.delete('/requests')
+async def clear_requests(request: Request):
+    return {'deleted': request.app.state.request_log.clear()}
+
+
+@router.post('/faults')
+async def add_fault(request: Request):
+    fault = request.app.state.faults.add(await _parse(request, FaultSpec))
+    return {'id': fault.id}
+
+
+@router.get('/faults')
+async def list_faults(request: Request):
+    return {'faults': request.app.state.faults.as_json()}
+
+
+@router.delete('/faults')
+async def clear_faults(request: Request):
+    return {'deleted': request.app.state.faults.clear()}
+
+
+@router.delete('/faults/{fault_id}')
+async def remove_fault(fault_id: str, request: Request):
+    if not request.app.state.faults.remove(fault_id):
+        raise ControlError(404, 'no pending fault %s' % fault_id)
+    return {'deleted': 1}
+
+
+@router.post('/jobs/fail')
+async def fail_jobs(request: Request):
+    spec = await _parse(request, JobFailureSpec)
+    with request.app.state.world.lock:
+        request.app.state.world.fail_next_jobs(spec.count, spec.job_type, spec.error_code, spec.fail_reason)
+    return spec.model_dump()
+
+
+@router.get('/settings')
+async def get_settings(request: Request):
+    return _settings(request.app.state)
+
+
+@router.put('/settings')
+async def put_settings(request: Request):
+    spec = await _parse(request, SettingsSpec)
+    state = request.app.state
+    if spec.job_seconds is not None:
+        with state.world.lock:
+            state.world.job_seconds = spec.job_seconds
+    if spec.token_lifetime is not None:
+        state.identity.token_lifetime = spec.token_lifetime
+    return _settings(state)
+
+
+@router.post('/tokens/expire')
+async def expire_tokens(request: Request):
+    return {'expired': request.app.state.identity.expire_tokens()}
+
+
+@router.post('/images/bulk')
+async def bulk_images(request: Request):
+    spec = await _parse(request, BulkImagesSpec)
+    world = request.app.state.world
+    with world.lock:
+        if spec.project_id not in world.projects:
+            raise ControlError(404, 'no project %s' % spec.project_id)
+        ids = world.bulk_create_images(spec.project_id, spec.count, spec.name_prefix, spec.tags)
+    return {'ids': ids}
