@@ -135,8 +135,8 @@ class JobTimeoutError(WaitTimeoutError):
         state = "never found"
         if job is not None:
             state = "last status %s" % job.status
-            if job.process_percent is not None:
-                state += ", %g%% done" % job.process_percent
+            if job.progress is not None:
+                state += ", %g%% done" % job.progress
         super().__init__("job %s did not finish within %s seconds (%s); it may still be running" % (job_id, timeout, state))
 
 

@@ -63,7 +63,8 @@ JOB_FIELDS = {
     "end_time": "End time (UTC, ISO 8601), if finished.",
     "error_code": "Error code of a failed job.",
     "fail_reason": "Failure reason of a failed job.",
-    "process_percent": "Progress reported by the service, if any.",
+    "process_percent": "Progress as the service reports it (a fraction from 0 to 1), if any.",
+    "progress": "Progress in percent (0 to 100); 100 once the job succeeded.",
     "image_ids": "IDs of every image the job produced (system, data disk and sub-job images), in order.",
     "entities": "The job's raw C(entities) object.",
 }
@@ -274,6 +275,7 @@ class Job(_Model):
     error_code: str | None = None
     fail_reason: str | None = None
     process_percent: float | None = None
+    progress: float | None = None
     image_ids: list[str] = Field(default_factory=list)
     entities: dict = Field(default_factory=dict)
 
@@ -292,6 +294,7 @@ class Job(_Model):
             error_code=error_code,
             fail_reason=fail_reason,
             process_percent=_lenient_number(entities.get("process_percent"), float),
+            progress=_progress(raw.get("status"), _lenient_number(entities.get("process_percent"), float)),
             image_ids=_job_image_ids(entities),
             entities=entities,
         )
@@ -299,6 +302,15 @@ class Job(_Model):
     @property
     def finished(self):
         return self.status in ("SUCCESS", "FAIL")
+
+
+def _progress(status, process_percent):
+    """Percent done. IMS reports a fraction (0.2 in the reference's example); a value above 1 is taken as a percentage."""
+    if str(status or "").upper() == "SUCCESS":
+        return 100.0
+    if process_percent is None:
+        return None
+    return round(process_percent * 100 if process_percent <= 1 else process_percent, 1)
 
 
 class Member(_Model):

@@ -209,3 +209,16 @@ def test_parse_error_body(body, expected):
 def test_long_text_bodies_are_shortened():
     _code, message = parse_error_body(b"x" * 5000)
     assert len(message) == 303 and message.endswith("...")
+
+
+@pytest.mark.parametrize("status, reported, progress", [
+    ("RUNNING", 0.2, 20.0),
+    ("RUNNING", "0.455", 45.5),
+    ("RUNNING", 42, 42.0),
+    ("INIT", None, None),
+    ("SUCCESS", 0.9, 100.0),
+])
+def test_job_progress_is_a_percentage(status, reported, progress):
+    entities = {} if reported is None else {"process_percent": reported}
+    job = Job.from_api({"job_id": "j1", "status": status, "entities": entities})
+    assert job.progress == progress
