@@ -265,14 +265,26 @@ def _ssl_verify(verify):
 def _transport_error(action, outgoing, exc):
     """TransportError when the request never left, ResponseLostError when it may have reached the service."""
     reason = "%s: %s" % (type(exc).__name__, exc) if str(exc) else type(exc).__name__
+    if _tls_failure(exc) is not None:
+        reason += " (set ca_path to the CA bundle that signed the server's certificate, or validate_certs: false to skip the check)"
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError, httpx.UnsupportedProtocol)):
         return TransportError(action, outgoing.url, reason)
     return ResponseLostError(action, outgoing.url, reason)
 
 
 def _is_retryable_transport(exc):
-    # A URL the client cannot speak, or a request it cannot form, fails the same way every time.
-    return not isinstance(exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError))
+    # A URL the client cannot speak, a request it cannot form, or a certificate it does not trust fails the same way every time.
+    return not isinstance(exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)) and _tls_failure(exc) is None
+
+
+def _tls_failure(exc):
+    """The ssl.SSLError behind a transport error (an untrusted certificate, a handshake failure), or None."""
+    cause = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _is_retryable_answer(error, idempotent):

@@ -3,6 +3,7 @@
 """HttpSession: retries, what is never re-sent, error mapping."""
 
 import io
+import ssl
 
 import httpx
 import pytest
@@ -239,3 +240,20 @@ def test_read_only_session_sends_reads_and_query_posts(make_session):
     send(session, "GET")
     send(session, "POST", json_body={"action": "filter"}, reads=True)
     assert sent == ["GET", "POST"]
+
+
+def test_untrusted_certificate_fails_at_once_with_a_hint(make_session):
+    attempts = []
+
+    def handler(request):
+        attempts.append(request)
+        try:
+            raise ssl.SSLCertVerificationError(1, "certificate verify failed: unable to get local issuer certificate")
+        except ssl.SSLError as cause:
+            raise httpx.ConnectError("certificate verify failed", request=request) from cause
+
+    session = make_session(handler)
+    with pytest.raises(TransportError, match="set ca_path") as caught:
+        send(session)
+    assert not isinstance(caught.value, ResponseLostError)
+    assert len(attempts) == 1 and not session.events
