@@ -71,7 +71,7 @@ run_pytest() {
 }
 
 step_pytest() {
-    run_pytest tests/emulator/tests
+    run_pytest tests/emulator/tests tests/functional
 }
 
 step_lint() {

@@ -100,25 +100,28 @@ class ImsClient:
         state = "not visible" if image is None else "status %s" % image.status
         raise WaitTimeoutError("image %s was not ready within %s seconds (%s)" % (image_id, poller.timeout, state))
 
-    def search_images_by_tags(self, tags=None, tags_any=None, not_tags=None, not_tags_any=None, name=None, page_size=1000, limit=None):
+    def search_images_by_tags(self, tags=None, tags_any=None, not_tags=None, not_tags_any=None, name=None, page_size=1000, limit=None,
+                              without_any_tag=False):
         """Images by tag conditions (POST .../images/resource_instances/action), lazily.
 
         Each condition is ``{key: value | [values] | None}`` (None: any value): ``tags`` all of them, ``tags_any``
-        any of them, ``not_tags`` / ``not_tags_any`` exclude. ``name`` matches names fuzzily. Yields
-        ``{"id", "name", "status", "tags"}`` dicts (tags as ``{key: value}``).
+        any of them, ``not_tags`` / ``not_tags_any`` exclude. ``name`` matches names fuzzily. ``without_any_tag``
+        selects untagged images (the service then ignores the tag conditions). Yields ``{"id", "name", "status",
+        "tags"}`` dicts (tags as ``{key: value}``).
         """
-        body = self._tag_search_body(tags, tags_any, not_tags, not_tags_any, name)
+        body = self._tag_search_body(tags, tags_any, not_tags, not_tags_any, name, without_any_tag)
 
         def fetch_page(offset, page_limit):
             page = dict(body, action="filter", offset=str(offset), limit=str(page_limit))
-            answer = self._json("POST", self._project_path("/images/resource_instances/action"), "search images by tags", json_body=page, idempotent=True, reads=True)
+            answer = self._json("POST", self._project_path("/images/resource_instances/action"), "search images by tags", json_body=page,
+                                idempotent=True, reads=True)
             return answer.get("resources") or [], answer.get("total_count")
 
         return (_tagged_image(resource) for resource in pagination.by_offset(fetch_page, page_size, limit))
 
-    def count_images_by_tags(self, tags=None, tags_any=None, not_tags=None, not_tags_any=None, name=None):
+    def count_images_by_tags(self, tags=None, tags_any=None, not_tags=None, not_tags_any=None, name=None, without_any_tag=False):
         """The number of images ``search_images_by_tags`` would yield."""
-        body = dict(self._tag_search_body(tags, tags_any, not_tags, not_tags_any, name), action="count")
+        body = dict(self._tag_search_body(tags, tags_any, not_tags, not_tags_any, name, without_any_tag), action="count")
         return self._json("POST", self._project_path("/images/resource_instances/action"), "count images by tags", json_body=body,
                           idempotent=True, reads=True).get("total_count", 0)
 
@@ -180,11 +183,14 @@ class ImsClient:
         """POST /v2/images: image metadata to upload or register a file into; returns the queued Image."""
         return Image.from_api(self._json("POST", "/v2/images", "create image metadata %r" % body.get("name"), json_body=body))
 
-    def upload_image_file(self, image_id, stream):
-        """PUT /v2/images/{id}/file: stream a binary file object into the image (token authentication above 12 MB)."""
-        size = stream_size(stream)
+    def check_upload_size(self, size):
+        """Raise ValidationError when a body of ``size`` bytes (None: unknown) cannot be uploaded with this authentication."""
         if isinstance(self._auth, AkSkAuth) and (size is None or size > AKSK_BODY_LIMIT):
             raise ValidationError("file", "uploads over 12 MB need token (password) authentication; the API gateway refuses larger AK/SK-signed bodies")
+
+    def upload_image_file(self, image_id, stream):
+        """PUT /v2/images/{id}/file: stream a binary file object into the image (token authentication above 12 MB)."""
+        self.check_upload_size(stream_size(stream))
         self._call("PUT", "/v2/images/%s/file" % quote_segment(image_id), "upload the file of image %s" % image_id, content=stream,
                    content_type=OCTET_STREAM, idempotent=False)
 
@@ -248,6 +254,11 @@ class ImsClient:
         """Wait until the job succeeds and return it; see jobs.wait_for_job."""
         return wait_for_job(self.get_job, job_id, timeout=timeout, not_found_grace=not_found_grace, on_progress=on_progress, poller=poller)
 
+    def list_os_versions(self):
+        """Every ``__os_version`` value the region accepts (GET /v1/cloudimages/os_version), as a set of strings."""
+        platforms = self._json("GET", "/v1/cloudimages/os_version", "list OS versions")
+        return {version.get("os_version") for platform in platforms or () for version in platform.get("version_list") or ()} - {None}
+
     def get_quota(self):
         """The private image quota of the project (GET /v1/cloudimages/quota)."""
         return Quota.from_api(self._json("GET", "/v1/cloudimages/quota", "get the image quota"))
@@ -275,9 +286,11 @@ class ImsClient:
         self._call("POST", path, description, json_body={"action": action, "tags": items}, idempotent=True)
 
     @staticmethod
-    def _tag_search_body(tags, tags_any, not_tags, not_tags_any, name):
+    def _tag_search_body(tags, tags_any, not_tags, not_tags_any, name, without_any_tag):
         conditions = {"tags": tags, "tags_any": tags_any, "not_tags": not_tags, "not_tags_any": not_tags_any}
         body = {key: tag_filter(value, key) for key, value in conditions.items() if value}
+        if without_any_tag:
+            body["without_any_tag"] = True
         if name:
             body["matches"] = [{"key": "resource_name", "value": name}]
         return body

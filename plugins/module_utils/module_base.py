@@ -19,7 +19,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.hwcloud.ims.plugins.module_utils.config import SETTINGS, argument_spec as connection_argument_spec, resolve_config
 from ansible_collections.hwcloud.ims.plugins.module_utils.connection import connect
 from ansible_collections.hwcloud.ims.plugins.module_utils.deps import DEPS_IMPORT_ERROR, missing_requirements
-from ansible_collections.hwcloud.ims.plugins.module_utils.errors import ApiError, ImsError, JobFailedError, ResponseLostError
+from ansible_collections.hwcloud.ims.plugins.module_utils.errors import ApiError, ImsError, JobFailedError, JobTimeoutError, ResponseLostError
 
 CONNECTION_OPTIONS = tuple(setting.name for setting in SETTINGS)
 
@@ -66,7 +66,7 @@ def error_details(error):
     """The machine-readable part of a client error, for the failed task's result."""
     if isinstance(error, ApiError):
         return {"error": {"status": error.status, "code": error.code, "message": error.message, "request_id": error.request_id}}
-    if isinstance(error, JobFailedError):
+    if isinstance(error, (JobFailedError, JobTimeoutError)) and error.job is not None:
         return {"job": error.job.to_dict()}
     if isinstance(error, ResponseLostError):
         return {"error": {"status": error.status, "request_id": error.request_id}}

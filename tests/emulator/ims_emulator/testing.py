@@ -1,10 +1,10 @@
 # Copyright: contributors to hwcloud.ims
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Start the IMS emulator as a subprocess and drive its control API, for any test suite.
+"""Start the IMS emulator as a subprocess, drive its control API and read its answers, for any test suite.
 
 Only the emulator's documented contract is used: its command line, the one JSON line it prints when it is ready,
-and the HTTP control API under ``/_emulator``.  Nothing here imports the emulator's code, so suites written
-against this module test the emulator as a black box::
+the HTTP control API under ``/_emulator`` and the documented shapes of IMS answers.  Nothing here imports the
+emulator's code, so suites written against this module test the emulator as a black box::
 
     with EmulatorProcess(job_seconds=0.3) as emulator:
         control = ControlClient.for_emulator(emulator)
@@ -12,6 +12,7 @@ against this module test the emulator as a black box::
         print(emulator.info.endpoint, emulator.info.project("eu-de")["id"])
 """
 
+import datetime
 import json
 import os
 import ssl
@@ -19,12 +20,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 
 import httpx
 
 #: The directory to put on PYTHONPATH so that ``python -m ims_emulator`` finds the package.
 EMULATOR_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# Private images built from these public images cannot be exported (reference 5.1.7).
+LICENSED_PLATFORMS = ('Windows', 'SUSE', 'Red Hat', 'Ubuntu', 'Oracle Linux')
 
 
 class EmulatorError(RuntimeError):
@@ -89,7 +95,7 @@ class EmulatorProcess:
     inspect everything it printed (:meth:`stdout_text`, :meth:`stderr_text`).
     """
 
-    def __init__(self, seed=None, job_seconds=None, tls=False, token_lifetime=None, env=None, host=None, port=0,
+    def __init__(self, seed=None, *, job_seconds=None, tls=False, token_lifetime=None, env=None, host=None, port=0,
                  ca_dir=None, extra_args=(), python=None, startup_timeout=30.0):
         self.seed = seed
         self.job_seconds = job_seconds
@@ -318,3 +324,151 @@ class ControlClient:
         if tags is not None:
             body['tags'] = tags
         return self.call('POST', '/images/bulk', body)
+
+
+# -- reading answers -----------------------------------------------------------------------------------------------
+
+
+def error_code(response):
+    """The IMS or gateway error code of a response, in either documented shape, or None."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    if isinstance(body.get('error'), dict):
+        return body['error'].get('code')
+    return body.get('error_code')
+
+
+def assert_ims_error(response, status, *codes):
+    """The response is an IMS refusal: this status, an IMS-shaped body, and (if given) one of these codes."""
+    assert response.status_code == status, (response.status_code, response.text)
+    assert_not_framework_shaped(response)
+    code = error_code(response)
+    assert code, 'no error code in %r' % response.text
+    if codes:
+        assert code in codes, (code, codes, response.text)
+    return code
+
+
+def assert_not_framework_shaped(response):
+    """Errors never come in the web framework's own shape ({"detail": ...}) and never as a 5xx."""
+    assert response.status_code < 500, (response.status_code, response.text)
+    try:
+        body = response.json()
+    except ValueError:
+        return
+    assert not (isinstance(body, dict) and 'detail' in body and 'error' not in body and 'error_code' not in body), \
+        response.text
+
+
+def assert_gateway_401(response):
+    """An authentication refusal of the API gateway: 401 and {"error_code": "APIGW.xxxx", "error_msg": ...}."""
+    assert response.status_code == 401, (response.status_code, response.text)
+    body = response.json()
+    assert str(body.get('error_code', '')).startswith('APIGW.'), body
+    assert isinstance(body.get('error_msg'), str) and body['error_msg'], body
+
+
+def eventually(predicate, timeout=10.0, interval=0.05):
+    """Poll ``predicate`` until it is true (IMS is eventually consistent); return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def parse_time(value):
+    """An ISO 8601 time (``Z``, an offset or naive UTC) as an aware datetime."""
+    parsed = datetime.datetime.fromisoformat(str(value).replace('Z', '+00:00'))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+def unique_name(prefix='img'):
+    """A fresh image name that satisfies the name rules (letters, digits, -, _, ., space)."""
+    return '%s-%s' % (prefix, uuid.uuid4().hex[:12])
+
+
+class World:
+    """Read-only view of ``GET /_emulator/world``: per project its servers, volumes, backups, buckets, keys, images."""
+
+    STOPPED = ('SHUTOFF',)
+    RUNNING = ('ACTIVE',)
+
+    def __init__(self, data):
+        self.data = data
+
+    def project(self, project_id):
+        return self.data['projects'][project_id]
+
+    def items(self, project_id, kind):
+        return list(self.project(project_id).get(kind) or [])
+
+    def servers(self, project_id, status=None):
+        """The ECSs of a project, optionally only those whose status is in ``status``."""
+        servers = self.items(project_id, 'servers')
+        return servers if status is None else [server for server in servers if server.get('status') in status]
+
+    def stopped_server(self, project_id):
+        servers = self.servers(project_id, self.STOPPED)
+        assert servers, 'the seed has no stopped ECS in %s' % project_id
+        return servers[0]
+
+    def running_server(self, project_id):
+        servers = self.servers(project_id, self.RUNNING)
+        assert servers, 'the seed has no running ECS in %s' % project_id
+        return servers[0]
+
+    def servers_by_lineage(self, project_id, public_images, licensed):
+        """Stopped ECSs whose image is (or is not) a Windows/SUSE/Red Hat/Ubuntu/Oracle Linux public image."""
+        platforms = {image['id']: image.get('__platform') for image in public_images}
+        return [server for server in self.servers(project_id, self.STOPPED)
+                if (platforms.get(server.get('image_id')) in LICENSED_PLATFORMS) == licensed]
+
+    def volumes(self, project_id):
+        return self.items(project_id, 'volumes')
+
+    def data_volumes(self, server_id, project_id):
+        """The data disks attached to an ECS."""
+        server = next(server for server in self.servers(project_id) if server['id'] == server_id)
+        volumes = {volume['id']: volume for volume in self.volumes(project_id)}
+        return [volumes[volume_id] for volume_id in server.get('data_volume_ids') or []]
+
+    def backups(self, project_id):
+        return self.items(project_id, 'backups')
+
+    def buckets(self, project_id):
+        return self.items(project_id, 'buckets')
+
+    def bucket(self, project_id, storage_class='STANDARD'):
+        for bucket in self.buckets(project_id):
+            if bucket.get('storage_class', 'STANDARD').upper() == storage_class:
+                return bucket
+        raise AssertionError('the seed has no %s bucket in %s' % (storage_class, project_id))
+
+    @staticmethod
+    def objects(bucket):
+        return list(bucket.get('objects') or [])
+
+    @staticmethod
+    def object_name(obj):
+        return obj['name']
+
+    def object_url(self, project_id, suffix, storage_class='STANDARD'):
+        """``bucket:object`` of a seeded object whose name ends with ``suffix``."""
+        bucket = self.bucket(project_id, storage_class)
+        for obj in self.objects(bucket):
+            if self.object_name(obj).lower().endswith(suffix):
+                return '%s:%s' % (bucket['name'], self.object_name(obj))
+        raise AssertionError('the seed has no *%s object in bucket %s' % (suffix, bucket['name']))
+
+    def kms_key(self, project_id, enabled=True):
+        """The id of a KMS key of the project that is (or is not) enabled."""
+        for key in self.items(project_id, 'kms_keys'):
+            if (key.get('state', 'enabled') == 'enabled') == enabled:
+                return key['id']
+        raise AssertionError('the seed has no %s KMS key in %s' % ('enabled' if enabled else 'disabled', project_id))
