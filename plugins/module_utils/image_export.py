@@ -1,0 +1,73 @@
+# Copyright: contributors to hwcloud.ims
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which images can be exported to OBS, decided before the request (API reference 5.1.7).
+
+The reference forbids exporting public images, full-ECS images, ISO images and private images "created from a
+Windows, SUSE, Red Hat, Ubuntu or Oracle Linux public image". That last rule is about lineage, and lineage is
+visible on the images themselves: ``__originalimagename`` names the image an image was made from (empty for images
+imported from a file). ``restricted_ancestor`` follows that chain, one GET per step, up to the public image it
+starts from; the image is restricted when that public image's ``__platform`` is one of the five. A chain that ends
+at an image this project cannot see (deleted, or another project's) proves nothing, and the decision is left to IMS,
+which refuses such an export synchronously with IMG.0071.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.hwcloud.ims.plugins.module_utils.errors import ValidationError
+
+RESTRICTED_PLATFORMS = frozenset(("Windows", "SUSE", "Red Hat", "Ubuntu", "Oracle Linux"))
+EXPORT_FORMATS = ("qcow2", "vhd", "zvhd", "vmdk")
+QUICK_EXPORT_LIMIT = 1024 ** 4
+EXPORT_LIMIT = 128 * 1024 ** 3
+# Lineages are short (public image, golden image, copies); a longer chain is a loop or not worth following.
+MAX_LINEAGE = 20
+
+
+def check_export_request(bucket_url, file_format, quick):
+    """The rules of the export request itself, before any request."""
+    bucket, separator, key = (bucket_url or "").partition(":")
+    if not separator or not bucket or not key:
+        raise ValidationError("bucket_url", "%r is not an OBS address of the form bucket:file" % bucket_url)
+    if " " in key:
+        raise ValidationError("bucket_url", "the file name cannot contain spaces (IMG.0175)")
+    if quick and file_format:
+        raise ValidationError("file_format", "a quick export keeps the image's own format; leave file_format out")
+    if not quick and not file_format:
+        raise ValidationError("file_format", "is required unless quick_export is true (one of %s)" % ", ".join(EXPORT_FORMATS))
+
+
+def check_exportable(ims, image, quick):
+    """Raise ValidationError with the reason when the reference says ``image`` cannot be exported."""
+    what = "image %s (%s)" % (image.id, image.name)
+    if image.visibility == "public" or image.imagetype == "gold":
+        raise ValidationError("image", "%s is a public image; public images cannot be exported (IMG.0077)" % what)
+    if image.owner != ims.project_id:
+        raise ValidationError("image", "%s belongs to project %s; only the owner can export it (IMG.0047)" % (what, image.owner))
+    if image.status != "active":
+        raise ValidationError("image", "%s is %s; only active images can be exported (IMG.0046)" % (what, image.status))
+    if image.whole_image:
+        raise ValidationError("image", "%s is a full-ECS image; full-ECS images cannot be exported (IMG.0128)" % what)
+    if image.virtual_env_type == "IsoImage" or image.disk_format == "iso":
+        raise ValidationError("image", "%s is an ISO image; ISO images cannot be exported (IMG.0167)" % what)
+    size = image.image_size or 0
+    if size >= QUICK_EXPORT_LIMIT or (size > EXPORT_LIMIT and not quick):
+        raise ValidationError("image", "%s has %d bytes; images up to 128 GB can be exported, up to 1 TB with quick_export (IMG.0160)" % (what, size))
+    ancestor = restricted_ancestor(ims, image)
+    if ancestor is not None:
+        raise ValidationError("image", "%s descends from public image %s (%s, platform %s); images made from Windows, SUSE, Red Hat, Ubuntu or "
+                              "Oracle Linux public images cannot be exported (IMG.0071)" % (what, ancestor.id, ancestor.name, ancestor.platform))
+
+
+def restricted_ancestor(ims, image):
+    """The public image of a restricted platform ``image`` descends from, or None (see the module docstring)."""
+    seen = {image.id}
+    parent_id = image.originalimagename
+    while parent_id and parent_id not in seen and len(seen) <= MAX_LINEAGE:
+        parent = ims.get_image(parent_id)
+        if parent is None:
+            return None
+        if parent.visibility == "public" or parent.imagetype == "gold":
+            return parent if parent.platform in RESTRICTED_PLATFORMS else None
+        seen.add(parent.id)
+        parent_id = parent.originalimagename
+    return None

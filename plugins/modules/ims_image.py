@@ -1,0 +1,750 @@
+#!/usr/bin/python
+# Copyright: contributors to hwcloud.ims
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: ims_image
+short_description: Create, update and delete private images of the Image Management Service (IMS)
+version_added: 1.0.0
+author: hwcloud.ims developers (@hwcloud-ims)
+description:
+  - Manages one private image of the project, identified by O(id), or by O(name) among the project's own images
+    (when several images have the name, the module fails and lists their IDs).
+  - B(Creating.) When no image of the name exists, the module creates it from exactly one source - an ECS
+    (O(instance_id), with its data disks in O(data_disks)), a data disk an OS was installed on from an ISO image
+    (O(volume_id)), a file in OBS (O(image_url); O(quick_import) or O(register) choose another API), a full-ECS
+    image of an ECS or of a CSBS backup (O(whole_image)), a copy of another image (O(source_image)), or a file of
+    the machine running the module (O(local_file)). It waits for the creation job and returns the new image.
+  - B(Never a duplicate.) IMS has no idempotency key. Before creating, the module looks for the name; an image of
+    the name that is still C(queued) or C(saving) is a creation in flight, which is waited for instead of being
+    repeated. When the response to a creation request is lost (timeout, dropped connection), the module looks the
+    name up again before sending anything again.
+  - B(Updating.) When the image exists, its mutable attributes (O(description), O(min_ram), the C(support_*)
+    flags, O(hw_firmware_type), O(hw_vif_multiqueue_enabled), O(is_config_init), and O(name) when the image is
+    given by O(id)) are brought to the given values with one C(PATCH /v2/cloudimages/{id}) carrying exactly the
+    needed C(add), C(replace) and C(remove) operations. O(tags) and O(purge_tags) work as in
+    M(hwcloud.ims.ims_image_tag).
+  - Creation options (the source, O(os_version), O(min_disk), O(disk_format), O(max_ram), ...) cannot change an
+    existing image. When they contradict it, the module warns and leaves the image alone; it never deletes and
+    recreates an image by itself.
+  - B(Deleting.) O(state=absent) deletes the image and waits until it is no longer listed. Protected images and
+    images still being created are refused with the reason.
+  - B(Pre-flight.) Before a creation request the module checks what can be known in advance - the image quota, the
+    name, description and tag rules, the O(min_disk) range, the O(os_version) value (against the region's catalog),
+    and what the source image's own attributes forbid (copying a public, full-ECS or ISO image, or an encrypted
+    image shared with the project). What only other services know (whether the ECS is stopped, whether the OBS
+    object exists) is refused by IMS itself with an C(IMG) error code, which the failure reports.
+  - Throttling (HTTP 429, C(IMG.0060)) is retried with back-off, with a warning per retry.
+extends_documentation_fragment:
+  - hwcloud.ims.connection
+  - ansible.builtin.action_common_attributes
+options:
+  id:
+    description:
+      - ID of an existing image of the project. With O(id), O(name) is the name to give the image (a rename).
+      - An image cannot be created with a chosen ID; to create one, give O(name) and no O(id).
+    type: str
+  name:
+    description:
+      - Name of the image; identifies it among the project's own images when O(id) is not given.
+      - 1 to 128 characters - letters, digits, spaces, C(-), C(.) and C(_) - not starting or ending with a space.
+      - Required unless O(id) is given.
+    type: str
+  state:
+    description:
+      - V(present) creates the image when it does not exist and updates it when it does; V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  description:
+    description:
+      - Description of the image, at most 1024 characters, without line breaks or angle brackets (C(<) C(>)).
+        V("") clears it.
+    type: str
+  min_ram:
+    description:
+      - Minimum memory in MB an ECS needs to run the image; V(0) means no minimum.
+    type: int
+  max_ram:
+    description:
+      - Maximum memory in MB. IMS takes it only at creation, from an ECS, an OBS file or a full-ECS image; an
+        existing image keeps its value (a difference is warned about).
+    type: int
+  tags:
+    description:
+      - Tags of the image as a dictionary of key to value. Set at creation; on an existing image the listed tags are
+        added or updated and, with O(purge_tags=true), every other tag is removed.
+      - At most 10 tags; keys 1 to 36 characters, values 0 to 43, neither with C(=), C(*), C(<), C(>), C(\), C(,),
+        C(|) or C(/), nor starting or ending with a space.
+      - Not given, the tags are left alone.
+    type: dict
+  purge_tags:
+    description:
+      - Remove the tags whose key is not in O(tags). Without O(tags), nothing is removed.
+    type: bool
+    default: false
+  support_xen:
+    description:
+      - Whether the image supports Xen ECSs (IMS C(__support_xen)). V(false) removes the flag.
+    type: bool
+  support_largememory:
+    description:
+      - Whether the image supports large-memory ECSs (IMS C(__support_largememory)).
+    type: bool
+  support_diskintensive:
+    description:
+      - Whether the image supports disk-intensive ECSs (IMS C(__support_diskintensive)).
+    type: bool
+  support_highperformance:
+    description:
+      - Whether the image supports high-performance ECSs (IMS C(__support_highperformance)).
+    type: bool
+  support_xen_hana:
+    description:
+      - Whether the image supports HANA ECSs on Xen (IMS C(__support_xen_hana)).
+    type: bool
+  support_xen_gpu_type:
+    description:
+      - GPU type of GPU-accelerated Xen ECSs the image supports, for example V(M60_vGPU) (IMS
+        C(__support_xen_gpu_type)). V("") removes it.
+    type: str
+  support_kvm_gpu_type:
+    description:
+      - GPU type of GPU-accelerated KVM ECSs the image supports, for example V(V100) (IMS C(__support_kvm_gpu_type)).
+        V("") removes it.
+    type: str
+  hw_firmware_type:
+    description:
+      - Boot mode of ECSs made from the image. An image without the attribute boots with BIOS.
+    type: str
+    choices: [bios, uefi]
+  hw_vif_multiqueue_enabled:
+    description:
+      - Whether the image supports NIC multi-queue.
+    type: bool
+  is_config_init:
+    description:
+      - Whether the initial configuration of the image is complete (IMS C(__is_config_init)).
+    type: bool
+  instance_id:
+    description:
+      - Create the image from this ECS - a system disk image, or a full-ECS image with O(whole_image=true).
+      - The ECS must be stopped (IMS refuses with C(IMG.0008) otherwise).
+    type: str
+  data_disks:
+    description:
+      - With O(instance_id), also make data disk images of these data disks of the same ECS; they are returned in
+        RV(images).
+    type: list
+    elements: dict
+    suboptions:
+      volume_id:
+        description:
+          - ID of the data disk.
+        type: str
+        required: true
+      name:
+        description:
+          - Name of the data disk image.
+        type: str
+        required: true
+      description:
+        description:
+          - Description of the data disk image.
+        type: str
+      tags:
+        description:
+          - Tags of the data disk image.
+        type: dict
+  whole_image:
+    description:
+      - Make a full-ECS image (system and data disks together) of O(instance_id) or O(backup_id).
+      - Full-ECS images cannot be exported, copied or shared.
+    type: bool
+    default: false
+  backup_id:
+    description:
+      - Create a full-ECS image from this CSBS backup; needs O(whole_image=true). A backup makes one image only.
+    type: str
+  volume_id:
+    description:
+      - Create a system disk image from this data disk, on which an OS was installed from an ISO image (the ISO flow -
+        import the ISO with O(image_type=IsoImage), install it on a data disk of a temporary ECS, then make the
+        image of that disk). Needs O(os_version).
+    type: str
+  image_url:
+    description:
+      - Create the image from this file in an OBS bucket of the Standard storage class, as C(bucket:file).
+      - Needs O(min_disk). By default the file is imported (C(POST /v2/cloudimages/action)); O(quick_import) and
+        O(register) choose another API.
+    type: str
+  quick_import:
+    description:
+      - Import O(image_url) with the quick-import API, for large ZVHD2 files and RAW files with their bitmap (up to
+        1 TB). Needs O(os_version) for system disk images.
+    type: bool
+    default: false
+  register:
+    description:
+      - Register O(image_url) as the file of new image metadata (C(POST /v2/images), then
+        C(PUT /v1/cloudimages/{id}/upload)). O(description) is set once the image is active.
+    type: bool
+    default: false
+  data_images:
+    description:
+      - With O(image_url), up to three more OBS files to import as data disk images of the same upload.
+    type: list
+    elements: dict
+    suboptions:
+      image_url:
+        description:
+          - The file, as C(bucket:file).
+        type: str
+        required: true
+      min_disk:
+        description:
+          - Size of the data disk in GB, 1 to 2048.
+        type: int
+        required: true
+      name:
+        description:
+          - Name of the data disk image.
+        type: str
+      description:
+        description:
+          - Description of the data disk image.
+        type: str
+      tags:
+        description:
+          - Tags of the data disk image.
+        type: dict
+      quick_import:
+        description:
+          - Import this file quickly.
+        type: bool
+        default: false
+  os_version:
+    description:
+      - OS version of an imported, registered or uploaded file, or of the disk of O(volume_id), for example
+        V(CentOS 7.6 64bit). Checked against the region's catalog (C(GET /v1/cloudimages/os_version)).
+    type: str
+  os_type:
+    description:
+      - OS type of an imported file (data disk images of a quick import take V(Linux) or V(Windows)).
+    type: str
+    choices: [Linux, Windows, Other]
+  min_disk:
+    description:
+      - Minimum system disk size in GB for an imported, registered or uploaded file, 1 to 1024 (1 to 2048 for
+        O(image_type=DataImage)).
+    type: int
+  is_config:
+    description:
+      - Let IMS configure an imported file automatically (drivers, cloud-init).
+    type: bool
+  cmk_id:
+    description:
+      - ID of the KMS key to encrypt the image with, for an imported file or a copy (O(source_image)).
+    type: str
+  image_type:
+    description:
+      - What an imported file becomes - an ECS system disk image, a BMS image, a data disk image or an ISO image.
+        For O(volume_id), V(ECS) or V(BMS).
+    type: str
+    choices: [ECS, BMS, DataImage, IsoImage]
+  architecture:
+    description:
+      - Architecture of an imported file; V(arm) images boot with UEFI.
+    type: str
+    choices: [x86, arm]
+  source_image:
+    description:
+      - Copy this image (ID or name; an own image or one shared with the project and accepted) within the region.
+      - The copy does not inherit the source's tags; O(tags) are set on the copy.
+    type: str
+  local_file:
+    description:
+      - Upload this file of the machine running the module into new image metadata (C(POST /v2/images), then a
+        streamed C(PUT /v2/images/{id}/file)). At most 2 GB; larger files are registered from OBS instead.
+      - Files above 12 MB need token authentication (O(username)/O(password) or O(auth_token)); the API gateway
+        refuses larger AK/SK-signed bodies.
+    type: path
+  disk_format:
+    description:
+      - Format of a registered or uploaded file. For O(local_file) it defaults to the file's extension.
+    type: str
+    choices: [zvhd2, zvhd, vhd, raw, iso, qcow2]
+  delete_backup:
+    description:
+      - With O(state=absent), also delete the CSBS backup of a full-ECS image (ignored, with a warning, for other
+        images).
+    type: bool
+  wait:
+    description:
+      - Wait until the image is created (or deleted). With V(false), the module returns after the request was
+        accepted, with the RV(job) ID to resume with M(hwcloud.ims.ims_job).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait at most. Copies and imports of large images take long.
+    type: int
+    default: 3600
+notes:
+  - Each run makes one request to find the image when nothing has to change.
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode reads what the real run reads (the image, the quota, the OS versions, the source image) and sends
+        no write request; C(changed) is what the real run would report, and the pre-flight refusals happen too.
+  diff_mode:
+    support: full
+    details:
+      - Shows the managed attributes and the tags before and after.
+  platform:
+    platforms: all
+seealso:
+  - module: hwcloud.ims.ims_image_info
+  - module: hwcloud.ims.ims_image_tag
+  - module: hwcloud.ims.ims_image_member
+  - module: hwcloud.ims.ims_image_export
+  - module: hwcloud.ims.ims_job
+"""
+
+EXAMPLES = r"""
+- name: Create the web golden image from a stopped server (a re-run finds it and changes nothing)
+  hwcloud.ims.ims_image:
+    name: "web-{{ build_id }}"
+    instance_id: 847d0961-f108-4c54-b3a1-6305dde81e56
+    description: "web golden image, commit {{ git_sha }}"
+    tags:
+      family: web
+      channel: candidate
+    wait_timeout: 3600
+  register: golden
+
+- name: System disk image plus images of two data disks of the same server
+  hwcloud.ims.ims_image:
+    name: debian-app-1
+    instance_id: fc07bf31-5b3b-464f-a9ee-8022acfa3eb9
+    data_disks:
+      - volume_id: 0e386a7c-bf7b-4a44-bb62-e4a453ce97fa
+        name: debian-app-1-data-1
+      - volume_id: 7c20f3be-e7e8-4605-ae2a-905458a5a7d4
+        name: debian-app-1-data-2
+        tags:
+          role: data
+  register: app
+# app.images lists the three images
+
+- name: Import a QCOW2 file from OBS
+  hwcloud.ims.ims_image:
+    name: centos7-imported
+    image_url: ims-images:centos7.qcow2
+    min_disk: 40
+    os_version: CentOS 7.6 64bit
+    is_config: true
+    cmk_id: c2af950d-225d-42f5-8faa-2e3049cf6ef5
+
+- name: Import a system disk with a data disk file
+  hwcloud.ims.ims_image:
+    name: centos7-with-data
+    image_url: ims-images:centos7.vhd
+    min_disk: 40
+    os_version: CentOS 7.6 64bit
+    data_images:
+      - image_url: ims-images:datadisk.qcow2
+        min_disk: 100
+        name: centos7-with-data-disk
+
+- name: Quick import of a large RAW file (its bitmap lies next to it)
+  hwcloud.ims.ims_image:
+    name: big-raw
+    image_url: ims-images:bigdisk.raw
+    quick_import: true
+    min_disk: 300
+    os_version: CentOS 7.6 64bit
+
+- name: Register an OBS file as new image metadata
+  hwcloud.ims.ims_image:
+    name: centos7-registered
+    image_url: ims-images:centos7.qcow2
+    register: true
+    disk_format: qcow2
+    os_version: CentOS 7.6 64bit
+    min_disk: 40
+
+- name: ISO flow, step 1 - import the ISO file
+  hwcloud.ims.ims_image:
+    name: centos7-installer
+    image_url: ims-images:centos7.iso
+    image_type: IsoImage
+    min_disk: 40
+    os_version: CentOS 7.6 64bit
+
+# Step 2 happens outside IMS: boot a temporary ECS from the ISO image and install the OS on its data disk.
+
+- name: ISO flow, step 3 - a system disk image of the data disk the OS was installed on
+  hwcloud.ims.ims_image:
+    name: centos7-from-iso
+    volume_id: c61e509f-c2a4-4b76-8279-74b54547382a
+    os_version: CentOS 7.6 64bit
+
+- name: Full-ECS image of a server
+  hwcloud.ims.ims_image:
+    name: debian-full
+    instance_id: fc07bf31-5b3b-464f-a9ee-8022acfa3eb9
+    whole_image: true
+
+- name: Full-ECS image of a CSBS backup
+  hwcloud.ims.ims_image:
+    name: debian-from-backup
+    backup_id: 81f8087a-5284-4871-bbec-5ccc396bffca
+    whole_image: true
+
+- name: Copy an image, encrypted, keeping the family tag
+  hwcloud.ims.ims_image:
+    name: base-debian-10-encrypted
+    source_image: base-debian-10
+    cmk_id: c2af950d-225d-42f5-8faa-2e3049cf6ef5
+    tags:
+      family: base
+
+- name: Upload a small local file (token authentication above 12 MB)
+  hwcloud.ims.ims_image:
+    name: tiny-appliance
+    local_file: /srv/images/appliance.qcow2
+    os_version: Other Linux(64 bit)
+    min_disk: 10
+
+- name: Start a long copy and come back for it later
+  hwcloud.ims.ims_image:
+    name: web-copy
+    source_image: web-golden-1
+    wait: false
+  register: started
+
+- name: Wait for it
+  hwcloud.ims.ims_job:
+    job_id: "{{ started.job.job_id }}"
+    wait_timeout: 3600
+
+- name: Update attributes and tags of an existing image
+  hwcloud.ims.ims_image:
+    name: web-golden-1
+    description: web golden image, approved
+    min_ram: 2048
+    hw_firmware_type: uefi
+    hw_vif_multiqueue_enabled: true
+    support_largememory: true
+    tags:
+      channel: stable
+    purge_tags: false
+
+- name: Rename an image given by ID
+  hwcloud.ims.ims_image:
+    id: 3028e6f3-c970-4977-a7f0-65c2f564d22f
+    name: web-golden-2024-05
+
+- name: Delete an image
+  hwcloud.ims.ims_image:
+    name: web-copy
+    state: absent
+
+- name: Delete a full-ECS image together with its CSBS backup
+  hwcloud.ims.ims_image:
+    name: debian-full
+    state: absent
+    delete_backup: true
+"""
+
+RETURN = r"""
+image:
+  description:
+    - The image as the module left it, normalized as M(hwcloud.ims.ims_image_info) returns images.
+    - V(null) when the image does not exist (O(state=absent)), in check mode for an image that would be created, and
+      when O(wait=false) let the module return before the image existed. After a deletion, the deleted image.
+  type: dict
+  returned: always
+  contains:
+    id:
+      description:
+        - "Image ID."
+      type: str
+      returned: always
+      sample: "3028e6f3-c970-4977-a7f0-65c2f564d22f"
+    name:
+      description:
+        - "Image name."
+      type: str
+      returned: always
+      sample: "web-1042"
+    status:
+      description:
+        - "Image status: C(queued), C(saving), C(active), C(killed) or C(deleted). Only C(active) images can be used."
+      type: str
+      returned: always
+      sample: "active"
+    visibility:
+      description:
+        - "C(private), C(public) or C(shared)."
+      type: str
+      returned: always
+      sample: "private"
+    imagetype:
+      description:
+        - "Image type: C(gold) (public), C(private) or C(shared) (IMS C(__imagetype))."
+      type: str
+      returned: always
+      sample: "private"
+    owner:
+      description:
+        - "ID of the project that owns the image."
+      type: str
+      returned: always
+    description:
+      description:
+        - "Image description (IMS C(__description))."
+      type: str
+      returned: always
+    tags:
+      description:
+        - "Image tags as a dictionary of tag key to tag value."
+      type: dict
+      returned: always
+    os_version:
+      description:
+        - "OS version, for example C(Ubuntu 22.04 server 64bit) (IMS C(__os_version))."
+      type: str
+      returned: always
+      sample: "Ubuntu 18.04 server 64bit"
+    os_type:
+      description:
+        - "OS type: C(Linux), C(Windows) or C(Other) (IMS C(__os_type))."
+      type: str
+      returned: always
+    os_bit:
+      description:
+        - "OS architecture, C(32) or C(64) (IMS C(__os_bit))."
+      type: str
+      returned: always
+    platform:
+      description:
+        - "OS platform, for example C(Ubuntu), C(CentOS) or C(Windows) (IMS C(__platform))."
+      type: str
+      returned: always
+    disk_format:
+      description:
+        - "Image file format, for example C(zvhd2), C(qcow2), C(raw) or C(iso)."
+      type: str
+      returned: always
+      sample: "zvhd2"
+    container_format:
+      description:
+        - "Container format, normally C(bare)."
+      type: str
+      returned: always
+    min_disk:
+      description:
+        - "Minimum system disk size in GB."
+      type: int
+      returned: always
+      sample: 40
+    min_ram:
+      description:
+        - "Minimum memory in MB (0 means no restriction)."
+      type: int
+      returned: always
+    max_ram:
+      description:
+        - "Maximum memory in MB, if set."
+      type: int
+      returned: always
+    image_size:
+      description:
+        - "Size of the image file in bytes (IMS C(__image_size))."
+      type: int
+      returned: always
+    protected:
+      description:
+        - "Whether the image is protected from deletion."
+      type: bool
+      returned: always
+    isregistered:
+      description:
+        - "Whether the image is registered (IMS C(__isregistered))."
+      type: bool
+      returned: always
+    whole_image:
+      description:
+        - "Whether the image is a full-ECS image (IMS C(__whole_image))."
+      type: bool
+      returned: always
+    virtual_env_type:
+      description:
+        - "Where the image is used: C(FusionCompute) (ECS system disk), C(DataImage), C(Ironic) (BMS) or C(IsoImage)."
+      type: str
+      returned: always
+    hw_firmware_type:
+      description:
+        - "Boot mode: C(bios) or C(uefi)."
+      type: str
+      returned: always
+    originalimagename:
+      description:
+        - "ID of the image this one was made from, if any (IMS C(__originalimagename))."
+      type: str
+      returned: always
+    backup_id:
+      description:
+        - "ID of the backup this image was made from, if any (IMS C(__backup_id))."
+      type: str
+      returned: always
+    data_origin:
+      description:
+        - "Source of the image, for example C(instance,<server id>) (IMS C(__data_origin))."
+      type: str
+      returned: always
+    system_cmkid:
+      description:
+        - "ID of the KMS key that encrypts the image, if any (IMS C(__system__cmkid))."
+      type: str
+      returned: always
+    created_at:
+      description:
+        - "Creation time (UTC, ISO 8601)."
+      type: str
+      returned: always
+    updated_at:
+      description:
+        - "Last update time (UTC, ISO 8601)."
+      type: str
+      returned: always
+    active_at:
+      description:
+        - "Time the image became active (UTC, ISO 8601)."
+      type: str
+      returned: always
+images:
+  description:
+    - Every image a creation made, RV(image) first; a creation from an ECS with O(data_disks) or from a file with
+      O(data_images) makes several. For an existing image, that image alone.
+  type: list
+  elements: dict
+  returned: when O(state=present)
+job:
+  description:
+    - The creation job, V(null) when nothing was created or the creation needed no job (O(local_file)).
+    - With O(wait=false), only RV(job.job_id); pass it to M(hwcloud.ims.ims_job).
+  type: dict
+  returned: when O(state=present)
+  contains:
+    job_id:
+      description:
+        - Job ID.
+      type: str
+      returned: always
+      sample: ff8080814dbd65d7014dbe0d84db0013
+    status:
+      description:
+        - C(SUCCESS) once waited for.
+      type: str
+      returned: when waited for
+      sample: SUCCESS
+    progress:
+      description:
+        - Progress in percent.
+      type: float
+      returned: when waited for
+      sample: 100.0
+    image_ids:
+      description:
+        - IDs of every image the job made.
+      type: list
+      elements: str
+      returned: when waited for
+      sample: ["e9e91bff-14b6-4a0b-8377-4ed0813e3360"]
+"""
+
+from ansible_collections.hwcloud.ims.plugins.module_utils.image_lifecycle import ImageLifecycle
+from ansible_collections.hwcloud.ims.plugins.module_utils.module_base import ImsModule
+
+TAGS = {"type": "dict"}
+DATA_DISK_OPTIONS = {
+    "volume_id": {"type": "str", "required": True},
+    "name": {"type": "str", "required": True},
+    "description": {"type": "str"},
+    "tags": TAGS,
+}
+DATA_IMAGE_OPTIONS = {
+    "image_url": {"type": "str", "required": True},
+    "min_disk": {"type": "int", "required": True},
+    "name": {"type": "str"},
+    "description": {"type": "str"},
+    "tags": TAGS,
+    "quick_import": {"type": "bool", "default": False},
+}
+ARGUMENT_SPEC = {
+    "id": {"type": "str"},
+    "name": {"type": "str"},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "description": {"type": "str"},
+    "min_ram": {"type": "int"},
+    "max_ram": {"type": "int"},
+    "tags": TAGS,
+    "purge_tags": {"type": "bool", "default": False},
+    "support_xen": {"type": "bool"},
+    "support_largememory": {"type": "bool"},
+    "support_diskintensive": {"type": "bool"},
+    "support_highperformance": {"type": "bool"},
+    "support_xen_hana": {"type": "bool"},
+    "support_xen_gpu_type": {"type": "str"},
+    "support_kvm_gpu_type": {"type": "str"},
+    "hw_firmware_type": {"type": "str", "choices": ["bios", "uefi"]},
+    "hw_vif_multiqueue_enabled": {"type": "bool"},
+    "is_config_init": {"type": "bool"},
+    "instance_id": {"type": "str"},
+    "data_disks": {"type": "list", "elements": "dict", "options": DATA_DISK_OPTIONS},
+    "whole_image": {"type": "bool", "default": False},
+    "backup_id": {"type": "str"},
+    "volume_id": {"type": "str"},
+    "image_url": {"type": "str"},
+    "quick_import": {"type": "bool", "default": False},
+    "register": {"type": "bool", "default": False},
+    "data_images": {"type": "list", "elements": "dict", "options": DATA_IMAGE_OPTIONS},
+    "os_version": {"type": "str"},
+    "os_type": {"type": "str", "choices": ["Linux", "Windows", "Other"]},
+    "min_disk": {"type": "int"},
+    "is_config": {"type": "bool"},
+    "cmk_id": {"type": "str"},
+    "image_type": {"type": "str", "choices": ["ECS", "BMS", "DataImage", "IsoImage"]},
+    "architecture": {"type": "str", "choices": ["x86", "arm"]},
+    "source_image": {"type": "str"},
+    "local_file": {"type": "path"},
+    "disk_format": {"type": "str", "choices": ["zvhd2", "zvhd", "vhd", "raw", "iso", "qcow2"]},
+    "delete_backup": {"type": "bool"},
+    "wait": {"type": "bool", "default": True},
+    "wait_timeout": {"type": "int", "default": 3600},
+}
+
+
+def main():
+    module = ImsModule(
+        argument_spec=ARGUMENT_SPEC,
+        required_one_of=[("id", "name")],
+        mutually_exclusive=[("instance_id", "volume_id", "image_url", "backup_id", "source_image", "local_file")],
+        required_by={"data_disks": "instance_id", "data_images": "image_url"},
+    )
+    if module.params["wait_timeout"] < 0:
+        module.fail("wait_timeout: must be 0 or more seconds")
+
+    def run(ims):
+        lifecycle = ImageLifecycle(ims, module.params, check_mode=module.check_mode, warn=module.warn)
+        return lifecycle.present() if module.params["state"] == "present" else lifecycle.absent()
+
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()
