@@ -116,7 +116,7 @@ def test_an_unknown_job_fails_clearly(ansible):
         assert play.task(name)['status'] == 'failed'
         result = play.task(name)['result']
         assert 'job' not in result
-        assert result['msg'].startswith('get job ff8080814dbd65d7014dbe0d84db0013 failed: HTTP 404 IMG.0023: The job does not exist.')
+        assert result['msg'].startswith('get job ff8080814dbd65d7014dbe0d84db0013 failed: HTTP 404 IMG.0023: ')
         assert result['error']['code'] == 'IMG.0023' and result['error']['request_id']
 
 

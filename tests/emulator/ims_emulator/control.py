@@ -83,6 +83,7 @@ class JobFailureSpec(_Body):
 class SettingsSpec(_Body):
     job_seconds: float | None = Field(default=None, ge=0)
     token_lifetime: float | None = Field(default=None, gt=0)
+    consistency_lag: float | None = Field(default=None, ge=0)
 
 
 class BulkImagesSpec(_Body):
@@ -185,13 +186,14 @@ async def _parse(request, model):
 
 
 def _settings(state):
-    return {'job_seconds': state.world.job_seconds, 'token_lifetime': state.identity.token_lifetime}
+    return {'job_seconds': state.world.job_seconds, 'token_lifetime': state.identity.token_lifetime,
+            'consistency_lag': state.world.consistency_lag}
 
 
 @router.post('/reset')
 async def reset(request: Request):
     state = request.app.state
-    state.world.reset()  # also restores the initial job_seconds and forgets pending job failures
+    state.world.reset()  # also restores the initial job_seconds and consistency_lag, forgets pending job failures
     state.identity.reset()
     state.request_log.clear()
     state.faults.clear()
@@ -254,9 +256,11 @@ async def get_settings(request: Request):
 async def put_settings(request: Request):
     spec = await _parse(request, SettingsSpec)
     state = request.app.state
-    if spec.job_seconds is not None:
-        with state.world.lock:
+    with state.world.lock:
+        if spec.job_seconds is not None:
             state.world.job_seconds = spec.job_seconds
+        if spec.consistency_lag is not None:
+            state.world.consistency_lag = spec.consistency_lag
     if spec.token_lifetime is not None:
         state.identity.token_lifetime = spec.token_lifetime
     return _settings(state)

@@ -206,19 +206,23 @@ UNKNOWN_API = ('APIGW.0101', 'The API does not exist or has not been published i
 
 
 class ImsError(Exception):
-    """A refusal with an IMS error code; status and message default to the documented ones.
+    """A refusal with an error code; the status defaults to the documented one.
 
+    A code of the error table always carries the table's message, whatever the situation: ``detail`` (why this
+    refusal) is only logged, since the reference's error bodies have no field for it. A code outside the table
+    (the gateway's ``APIGW.xxxx``) carries ``detail`` as its message.
     ``flat`` forces a body shape (True: ``error_code``/``error_msg``, False: ``error.code``/``error.message``);
     None lets the request path decide.
     """
 
-    def __init__(self, code, message=None, status=None, flat=None):
-        documented_status, documented_message = ERROR_TABLE.get(code, (400, code))
+    def __init__(self, code, detail=None, status=None, flat=None):
+        documented_status, documented_message = ERROR_TABLE.get(code, (400, None))
         self.code = code
-        self.message = message or documented_message
+        self.detail = detail
+        self.message = documented_message or detail or code
         self.status = status or documented_status
         self.flat = flat
-        super().__init__('%s %s: %s' % (self.status, code, self.message))
+        super().__init__('%s %s: %s' % (self.status, code, detail or self.message))
 
 
 def uses_flat_shape(path):
@@ -243,6 +247,8 @@ def ims_error_response(request, exc, headers=None):
     """The JSON response for an ImsError raised while serving ``request``."""
     flat = uses_flat_shape(request.url.path) if exc.flat is None else exc.flat
     request_id = getattr(request.state, 'request_id', None)
+    if exc.detail and exc.detail != exc.message:
+        LOG.info('%s %s refused with %s: %s', request.method, request.url.path, exc.code, exc.detail)
     return JSONResponse(error_body(exc.code, exc.message, request_id, flat), status_code=exc.status, headers=headers)
 
 

@@ -9,7 +9,7 @@ Every refusal is an ImsError with the documented code; nothing a client sends ma
 import json
 import operator
 import re
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from .errors import ImsError
 from .world import SORT_KEYS
@@ -380,6 +380,36 @@ def parse_time_filter(text):
     return lambda stamp: stamp is not None and compare(stamp, bound)
 
 
+#: The formats ``changes-since`` accepts (6.1.9): what the v1.1 API itself returns in ``updated_at``
+#: (``2024-05-04T08:59:59.000000``), ISO 8601 with ``Z`` or an offset, with or without fractions, and the
+#: ``yyyy-MM-dd hh:mm:ss`` of the other time filters. A time without a zone is UTC.
+_CHANGES_SINCE_FORMATS = ('%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%dT%H:%M:%S.%f%z', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S.%f',
+                          '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f')
+#: An offset whose ``+`` arrived as a space (an unencoded ``+`` in a query string).
+_SPACED_OFFSET = re.compile(r'(?<=\d) (\d\d(:?\d\d)?)$')
+
+
+def parse_changes_since(text):
+    """The ``changes-since`` filter of ``GET /v1.1/images/detail`` as a test of an IMS timestamp string: images
+    updated at or after that moment."""
+    moment = _SPACED_OFFSET.sub(r'+\1', text.strip()) if isinstance(text, str) else ''
+    parsed = None
+    for pattern in _CHANGES_SINCE_FORMATS:
+        try:
+            parsed = datetime.strptime(moment, pattern)
+            break
+        except ValueError:
+            continue
+    if parsed is None:
+        raise ImsError('IMG.0001')
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    if parsed.microsecond:  # IMS timestamps have whole seconds: at or after x.5 is at or after x+1
+        parsed = parsed.replace(microsecond=0) + timedelta(seconds=1)
+    bound = parsed.strftime('%Y-%m-%dT%H:%M:%SZ')
+    return lambda stamp: stamp is not None and stamp >= bound
+
+
 class ImageQuery:
     """The filters, order and page of an image listing, as one project asks for them."""
 
@@ -396,15 +426,20 @@ class ImageQuery:
 
     def in_scope(self, image):
         """Whether the image is in the listing before filters: by default the caller's own images, public ones and
-        those shared with it that it accepted; ``visibility`` narrows to one kind."""
+        those shared with it that it accepted. ``visibility`` narrows to the images rendered with that visibility
+        (``World.visibility_for``): ``private`` the caller's own images without members; ``shared`` with
+        ``member_status`` the images shared with the caller in that status, without it those the caller accepted and
+        its own images that have members."""
         pid = self.project_id
         member = image.members.get(pid)
         if self.visibility == 'public':
             return image.is_public
         if self.visibility == 'private':
-            return image.owner == pid and not image.is_public
+            return image.owner == pid and not image.is_public and not image.members
         if self.visibility == 'shared':
-            return member is not None and member.status == (self.member_status or 'accepted')
+            if self.member_status:
+                return member is not None and member.status == self.member_status
+            return (member is not None and member.status == 'accepted') or (image.owner == pid and bool(image.members))
         return image.owner == pid or image.is_public or (member is not None and member.status == 'accepted')
 
     def matches(self, image):

@@ -17,8 +17,8 @@ from starlette.requests import ClientDisconnect
 
 from .errors import ImsError, ImsRoute
 from .query import (MAX_TAGS, MUTABLE_ATTRIBUTES, caller_project_id, check_choice, check_name, check_os_version,
-                    check_patch_value, check_size, is_custom_attribute, list_images, parse_image_query, parse_int,
-                    parse_patch, parse_time_filter, read_json, read_object, single_params, split_tag)
+                    check_patch_value, check_size, is_custom_attribute, list_images, parse_changes_since,
+                    parse_image_query, parse_int, parse_patch, read_json, read_object, single_params, split_tag)
 from .world import DEFAULT_OS_VERSION, MEMBERS_SCHEMA, member_view, visible_members
 
 router = APIRouter(route_class=ImsRoute)
@@ -401,7 +401,7 @@ async def list_v1_images(request: Request):
             size_max = parse_int(v1_filters['size_max'])
             query.tests.append(lambda image: int(image.attrs.get('__image_size') or 0) <= size_max)
         if 'changes-since' in v1_filters:
-            changed = parse_time_filter('gte:' + v1_filters['changes-since'])
+            changed = parse_changes_since(v1_filters['changes-since'])
             query.tests.append(lambda image: changed(image.attrs.get('updated_at')))
         page = list_images(world, query)[0]
         return JSONResponse({'images': [_v1_view(world, image, project_id) for image in page]})

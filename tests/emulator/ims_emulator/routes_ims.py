@@ -882,8 +882,13 @@ async def add_members(request: Request):
     body = await read_object(request)
     with world.transaction():
         image_ids, member_ids = _members_request(body)
-        images = [_owned(world, image_id, project_id) for image_id in image_ids]
+        images = [_visible(world, image_id, project_id) for image_id in image_ids]
         for image in images:
+            if image.is_public:  # a public image is refused as such (IMG.0089), before the owner check
+                raise ImsError('IMG.0089')
+        for image in images:
+            if image.owner != project_id:
+                raise ImsError('IMG.0047')
             world.check_shareable(image)
         for member_id in member_ids:
             world.check_member_project(project_id, member_id)

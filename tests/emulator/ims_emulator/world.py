@@ -70,7 +70,8 @@ class Member:
 
 
 class Image:
-    """An image: raw IMS attributes (all but ``tags``; ``__imagetype`` as the owner sees it) plus hidden state."""
+    """An image: raw IMS attributes (all but ``tags``; ``__imagetype`` and ``visibility`` as the owner sees them before sharing)
+    plus hidden state."""
 
     def __init__(self, attrs, created_key, tags=None, export_restricted=False):
         self.attrs = attrs
@@ -369,10 +370,17 @@ class World:
             return 'shared'
         return 'private'
 
+    def visibility_for(self, image, project_id):
+        """``visibility`` as ``project_id`` sees it (5.1.1): ``public`` for public images, ``shared`` wherever
+        ``__imagetype`` is ``shared`` (the owner's image once it has a member, and for its members), else ``private``."""
+        imagetype = self.imagetype_for(image, project_id)
+        return {'gold': 'public', 'shared': 'shared'}.get(imagetype, 'private')
+
     def view(self, image, project_id):
         """The image object the API returns to ``project_id``."""
         body = dict(image.attrs)
         body['__imagetype'] = self.imagetype_for(image, project_id)
+        body['visibility'] = self.visibility_for(image, project_id)
         body['tags'] = [render_tag(key, value) for key, value in image.tags.items()]
         return body
 
