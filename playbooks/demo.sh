@@ -33,7 +33,35 @@ if [ ! -s "$WORKDIR/emulator.json" ]; then
     exit 1
 fi
 
+# Credentials go into the environment variables a user would set, the builder project's AK/SK for the modules and
+# plugins, the consumer's for accepting the shared image; the play gets only what is not secret.
+eval "$(python - "$WORKDIR/emulator.json" "$WORKDIR" <<'PY'
+import json, shlex, sys, urllib.request
+info = json.load(open(sys.argv[1]))
+workdir = sys.argv[2]
+projects = {project['name']: project for project in info['projects']}
+builder, apps = projects[info['region']], projects[info['region'] + '_apps']
+world = json.load(urllib.request.urlopen(info['control_endpoint'] + '/world'))
+server_id = next(server['id'] for server in world['projects'][builder['id']]['servers'] if server['name'] == 'builder-web-01')
+env = {
+    'HW_REGION_NAME': info['region'], 'HW_AUTH_URL': info['iam_endpoint'], 'HW_IMS_ENDPOINT': info['endpoint'],
+    'HW_PROJECT_ID': builder['id'], 'HW_ACCESS_KEY': builder['ak'], 'HW_SECRET_KEY': builder['sk'],
+    'IMS_CONSUMER_PROJECT_ID': apps['id'], 'IMS_CONSUMER_ACCESS_KEY': apps['ak'], 'IMS_CONSUMER_SECRET_KEY': apps['sk'],
+}
+with open(workdir + '/demo-world.json', 'w') as handle:
+    json.dump({'demo_builder_server_id': server_id, 'demo_apps_project_id': apps['id']}, handle)
+for name, value in env.items():
+    print('export %s=%s' % (name, shlex.quote(value)))
+PY
+)"
+
+run_demo() {
+    # Modules run with the virtual environment's Python, which has the collection's requirements.
+    ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$VENV/bin/python" \
+        -e "@$REPO_ROOT/playbooks/vars/demo.yml" -e "@$WORKDIR/demo-world.json" "$REPO_ROOT/playbooks/demo.yml"
+}
+
 echo "==> running playbooks/demo.yml"
-# Modules run with the virtual environment's Python, which has the collection's requirements.
-ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$VENV/bin/python" \
-    "$REPO_ROOT/playbooks/demo.yml" -e "@$WORKDIR/emulator.json"
+run_demo
+echo "==> running it again: the image of this build is found, nothing is built, shared or promoted again"
+run_demo
