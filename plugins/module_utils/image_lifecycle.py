@@ -21,7 +21,16 @@ would report it: reads are allowed, writes would raise before being sent.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import stat
 import time
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock between forks
+    fcntl = None
 
 from ansible_collections.hwcloud.ims.plugins.module_utils.errors import ApiError, ImsError, ResponseLostError, ValidationError, WaitTimeoutError
 from ansible_collections.hwcloud.ims.plugins.module_utils.image_ref import ImageReferenceError, check_owned, is_image_id, require_image, single_match
@@ -30,6 +39,7 @@ from ansible_collections.hwcloud.ims.plugins.module_utils.image_update import MU
 from ansible_collections.hwcloud.ims.plugins.module_utils.jobs import Poller
 from ansible_collections.hwcloud.ims.plugins.module_utils.models import validate_image_name
 from ansible_collections.hwcloud.ims.plugins.module_utils.tag_sync import apply_tag_plan, plan_tags
+from ansible_collections.hwcloud.ims.plugins.module_utils.token_cache import default_cache_dir
 
 IN_FLIGHT = ("queued", "saving")
 FAILED = "killed"
@@ -40,6 +50,34 @@ LOST_RESPONSE_GRACE = 30
 VISIBILITY_GRACE = 60
 # What an image's virtual_env_type is for each image_type option value.
 ENVIRONMENTS = {"ECS": "FusionCompute", "BMS": "Ironic", "DataImage": "DataImage", "IsoImage": "IsoImage"}
+
+
+@contextlib.contextmanager
+def name_lock(project_id, name, enabled=True, warn=None, directory=None):
+    """Hold an exclusive advisory lock for one image name of one project, shared by every process of this user on this
+    host (``$XDG_CACHE_HOME/hwcloud.ims/locks``, a 0700 directory; the file name is a hash). Without ``fcntl``, or when
+    the directory cannot be used, nothing is locked (with a warning)."""
+    if not enabled or fcntl is None:
+        yield
+        return
+    directory = directory or os.path.join(os.path.dirname(default_cache_dir()), "locks")
+    key = hashlib.sha256(("%s\0%s" % (project_id, name)).encode("utf-8")).hexdigest()
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        info = os.lstat(directory)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
+            raise OSError("%s is not a private directory of this user" % directory)
+        descriptor = os.open(os.path.join(directory, key + ".lock"), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError as exc:
+        if warn:
+            warn("not locking the image name against other forks: %s" % (exc.strerror or exc))
+        yield
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 class ImageStateError(ImsError):
@@ -68,15 +106,18 @@ class ImageLifecycle:
         # Without a source the task only manages an existing image; creation options then only feed the warnings.
         source = select_source(params) if any(params.get(option) for option in SOURCE_OPTIONS) else None
 
-        image = self.find()
-        if image is None:
-            if params.get("id"):
-                raise ImageReferenceError("image %s: no such image in project %s; an image is created by name, without id"
-                                          % (params["id"], self.ims.project_id))
-            if source is None:
-                raise ValidationError("name", "no image named %r in project %s, and no source to create it from (%s)"
-                                      % (params["name"], self.ims.project_id, ", ".join(SOURCE_OPTIONS)))
-            return self.create(source, wanted)
+        # Tasks of other forks on this controller that create the same name wait here until this one's creation is
+        # visible (IMS has no idempotency key: two lookups before two creations would make two images).
+        with name_lock(self.ims.project_id, params["name"], enabled=not self.check_mode and not params.get("id"), warn=self.warn):
+            image = self.find()
+            if image is None:
+                if params.get("id"):
+                    raise ImageReferenceError("image %s: no such image in project %s; an image is created by name, without id"
+                                              % (params["id"], self.ims.project_id))
+                if source is None:
+                    raise ValidationError("name", "no image named %r in project %s, and no source to create it from (%s)"
+                                          % (params["name"], self.ims.project_id, ", ".join(SOURCE_OPTIONS)))
+                return self.create(source, wanted)
         if image.status in IN_FLIGHT:
             submitted = self.resume_or_wait(source, image)
             if not params["wait"]:

@@ -54,6 +54,9 @@ class ImsModule:
             self.fail(missing_required_lib(missing_requirements()), exception=DEPS_IMPORT_ERROR)
         try:
             config = resolve_config({name: self.params.get(name) for name in CONNECTION_OPTIONS})
+            if not config.validate_certs:
+                self.warn("validate_certs is false: TLS certificates are not verified, so the IMS and IAM servers are not "
+                          "authenticated; set ca_path to a CA bundle instead")
             with connect(config, on_retry=self.warn, on_warning=self.warn, read_only=self.check_mode) as ims:
                 result = task(ims)
         except ImsError as error:

@@ -207,3 +207,43 @@ def secrets(emulator):
     values = [project[key] for project in info.projects for key in ('password', 'sk')]
     values += [credential[key] for credential in info.temporary_credentials for key in ('sk', 'security_token')]
     return [value for value in values if value]
+
+
+# -- the fault matrix of test_reliability.py, printed at the end of the session ----------------------------------------
+
+def _fault_matrix_directory(config):
+    """A directory the controller and its xdist workers share (workers' base temp dirs live inside the controller's)."""
+    base = config._tmp_path_factory.getbasetemp()  # pylint: disable=protected-access
+    if os.environ.get('PYTEST_XDIST_WORKER'):
+        base = base.parent
+    return base / 'fault-matrix'
+
+
+@pytest.fixture
+def fault_matrix(request):
+    """Record one row of the fault matrix: ``fault_matrix(case, {module: outcome})``."""
+    def record(case, cells):
+        directory = _fault_matrix_directory(request.config)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / ('%s.json' % ''.join(ch if ch.isalnum() else '_' for ch in case))).write_text(
+            json.dumps({'case': case, 'cells': cells}), encoding='utf-8')
+    return record
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if os.environ.get('PYTEST_XDIST_WORKER'):
+        return
+    directory = _fault_matrix_directory(config)
+    rows = [json.loads(path.read_text(encoding='utf-8')) for path in sorted(directory.glob('*.json'))] if directory.is_dir() else []
+    if not rows:
+        return
+    modules = sorted({module for row in rows for module in row['cells']})
+    cases = sorted(rows, key=lambda row: row['case'])
+    width = max(len(row['case']) for row in rows)
+    column = 26
+    terminalreporter.section('fault matrix (outcome of the faulted run; every case then converges on a clean re-run)')
+    terminalreporter.write_line('%-*s | %s' % (width, 'fault', ' | '.join('%-*s' % (column, module) for module in modules)))
+    terminalreporter.write_line('-' * (width + (column + 3) * len(modules)))
+    for row in cases:
+        cells = [('%-*s' % (column, row['cells'].get(module, '-')[:column])) for module in modules]
+        terminalreporter.write_line('%-*s | %s' % (width, row['case'], ' | '.join(cells)))
