@@ -250,6 +250,16 @@ def test_refusals_that_need_the_service(ansible, control):
     assert [(entry['path'], entry['status']) for entry in sent] == [('/v2/cloudimages/action', 400)]  # only the ECS refusal reached IMS
 
 
+def test_a_protected_image_is_refused_before_any_write(ansible, control):
+    control.bulk_images(PROJECT_ID, 1, name_prefix='guarded-', protected=True)
+    control.clear_requests()
+    result = run_alone(ansible, name='guarded-00001', state='absent')
+    assert result.get('failed') and 'protected' in result['msg'], result
+    assert 'Traceback' not in result.get('module_stderr', '')
+    assert writes(ims_requests(control.requests())) == []
+    assert len(own_images(control, 'guarded-00001')) == 1
+
+
 def test_quota_is_checked_before_creating(ansible, control):
     control.bulk_images(PROJECT_ID, 94, name_prefix='filler')
     result = run_alone(ansible, name='debian-app-2', instance_id=DEBIAN_SERVER,

@@ -120,7 +120,8 @@ def test_image_share_shares_and_accepts_with_the_consumers_credentials(ansible, 
         assert secret not in checked.stdout + played.stdout
 
 
-def test_image_retention_keeps_newest_and_spares_stable_and_shared(ansible, control):
+def test_image_retention_keeps_newest_and_spares_stable_shared_and_protected(ansible, control):
+    guarded = control.bulk_images(OWNER, 1, name_prefix='web-guarded-', tags={'family': 'web'}, protected=True)['ids'][0]
     ids = [control.bulk_images(OWNER, 1, name_prefix='web-old-%d-' % number, tags={'family': 'web'})['ids'][0]
            for number in range(5)]
     # web-old-1 is shared and accepted, web-old-2 shared and still pending.
@@ -140,7 +141,7 @@ def test_image_retention_keeps_newest_and_spares_stable_and_shared(ansible, cont
     result = facts(checked, 'Decide what goes')['image_retention_result']
     assert result['deleted'] == expected
     assert result['kept'] == {ids[4]: 'web-old-4-00001'}
-    assert result['spared'] == {'protected': {}, 'channel': {WEB_GOLDEN: 'web-golden-1'},
+    assert result['spared'] == {'protected': {guarded: 'web-guarded-00001'}, 'channel': {WEB_GOLDEN: 'web-golden-1'},
                                 'shared': {ids[1]: 'web-old-1-00001'}}
     assert checked.task('Delete the older images')['result']['changed']
 
@@ -155,4 +156,4 @@ def test_image_retention_keeps_newest_and_spares_stable_and_shared(ansible, cont
     assert deletions[1]['result']['changed']
     names = set(own_images(control))
     assert not names & set(expected.values())
-    assert {'web-old-1-00001', 'web-old-4-00001', 'web-golden-1'} <= names
+    assert {'web-old-1-00001', 'web-old-4-00001', 'web-golden-1', 'web-guarded-00001'} <= names

@@ -91,6 +91,7 @@ class BulkImagesSpec(_Body):
     count: int = Field(ge=1, le=100_000)
     name_prefix: str = 'bulk'
     tags: dict[str, str] = Field(default_factory=dict)
+    protected: bool = False
 
 
 @dataclass
@@ -278,5 +279,5 @@ async def bulk_images(request: Request):
     with world.lock:
         if spec.project_id not in world.projects:
             raise ControlError(404, 'no project %s' % spec.project_id)
-        ids = world.bulk_create_images(spec.project_id, spec.count, spec.name_prefix, spec.tags)
+        ids = world.bulk_create_images(spec.project_id, spec.count, spec.name_prefix, spec.tags, spec.protected)
     return {'ids': ids}

@@ -318,9 +318,9 @@ class ControlClient:
         """Expire every token issued so far."""
         return self.call('POST', '/tokens/expire')
 
-    def bulk_images(self, project_id, count, name_prefix='bulk', tags=None):
-        """Add ``count`` active private images to a project."""
-        body = {'project_id': project_id, 'count': count, 'name_prefix': name_prefix}
+    def bulk_images(self, project_id, count, name_prefix='bulk', tags=None, protected=False):
+        """Add ``count`` active private images (protected ones with ``protected``) to a project."""
+        body = {'project_id': project_id, 'count': count, 'name_prefix': name_prefix, 'protected': protected}
         if tags is not None:
             body['tags'] = tags
         return self.call('POST', '/images/bulk', body)

@@ -526,7 +526,7 @@ class World:
 
     # --- control API helpers ------------------------------------------------------------------------------------
 
-    def bulk_create_images(self, project_id, count, name_prefix, tags):
+    def bulk_create_images(self, project_id, count, name_prefix, tags, protected=False):
         """Add ``count`` active private images named ``<name_prefix><n>`` to a project at once; returns their ids.
 
         For scale tests: no job, no quota check (the quota's ``used`` does count them)."""
@@ -540,6 +540,7 @@ class World:
             name = '%s%0*d' % (name_prefix, width, number)
             attrs = self.image_attrs(image_id, project_id, name, now, status='active', min_disk=40)
             attrs['__image_size'] = '1073741824'
+            attrs['protected'] = protected
             image = Image(attrs, self._created_key(now), tags)
             self.images[image_id] = image
             self.projects[project_id].image_ids.add(image_id)

@@ -268,6 +268,13 @@ def test_bulk_images(owner, consumer, bulk):
     assert not {image['id'] for image in made} & {image['id'] for image in consumer.all_images()}
 
 
+def test_bulk_protected_images_cannot_be_deleted(owner, control):
+    image_id = control.bulk_images(owner.project_id, 1, name_prefix=unique_name('guarded'), protected=True)['ids'][0]
+    assert owner.image(image_id)['protected'] is True
+    owner.expect_refusal(owner.delete('/v2/images/%s' % image_id), 'IMG.0028')
+    assert owner.image(image_id)['status'] == 'active'
+
+
 def test_bulk_refuses_bad_requests(control, owner):
     for body in ({'project_id': owner.project_id, 'count': -1}, {'project_id': 'no-such-project', 'count': 1}):
         response = httpx.post(control.control_endpoint + '/images/bulk', json=body, verify=owner.info.verify)
