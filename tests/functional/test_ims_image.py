@@ -260,6 +260,17 @@ def test_a_protected_image_is_refused_before_any_write(ansible, control):
     assert len(own_images(control, 'guarded-00001')) == 1
 
 
+def test_a_large_local_file_needs_token_authentication(ansible, control, tmp_path):
+    big_file = tmp_path / 'big.raw'
+    with open(big_file, 'wb') as handle:
+        handle.truncate(13 * 1024 * 1024)  # sparse: over the API gateway's 12 MB limit for AK/SK-signed bodies
+    control.clear_requests()
+    result = run_alone(ansible, name='big-upload', local_file=str(big_file), os_version='CentOS 7.6 64bit', min_disk=10)
+    assert result.get('failed') and 'token (password) authentication' in result['msg'], result
+    assert writes(ims_requests(control.requests())) == []
+    assert own_images(control, 'big-upload') == []
+
+
 def test_quota_is_checked_before_creating(ansible, control):
     control.bulk_images(PROJECT_ID, 94, name_prefix='filler')
     result = run_alone(ansible, name='debian-app-2', instance_id=DEBIAN_SERVER,
