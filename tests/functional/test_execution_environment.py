@@ -83,9 +83,10 @@ def test_build_context(context, tarball):
 
 
 def test_introspection_of_the_installed_collection_finds_its_requirements(context, tarball, tmp_path):
-    # What the image build's galaxy and builder stages do, outside a container.
+    # What the image build's galaxy and builder stages do, outside a container. --force: the collection under test may
+    # already be on ANSIBLE_COLLECTIONS_PATH (the test command stages it there), and it must still be installed here.
     collections = tmp_path / 'collections'
-    run(BIN / 'ansible-galaxy', 'collection', 'install', '--offline', '-p', collections, tarball)
+    run(BIN / 'ansible-galaxy', 'collection', 'install', '--offline', '--force', '-p', collections, tarball)
     pip, bindep = tmp_path / 'requirements.txt', tmp_path / 'bindep.txt'
     run(sys.executable, context / '_build' / 'scripts' / 'introspect.py', 'introspect', '--write-pip', pip, '--write-bindep', bindep, collections)
 
