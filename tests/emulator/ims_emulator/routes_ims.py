@@ -875,6 +875,12 @@ def _members_request(body):
     return list(dict.fromkeys(images)), list(dict.fromkeys(projects))
 
 
+def _member_job(world, project_id, job_type, images, member_ids, on_success):
+    """Answer a batch member call with its job; the job reports one lower-case result per image and project."""
+    pairs = [(image.id, member_id) for image in images for member_id in member_ids]
+    return _job_accepted(world.simple_job(project_id, job_type, on_success=on_success, member_pairs=pairs))
+
+
 @router.post('/v1/cloudimages/members')
 async def add_members(request: Request):
     world = _world(request)
@@ -901,9 +907,7 @@ async def add_members(request: Request):
                     for member_id in member_ids:
                         world.add_member(image, member_id)
 
-        pairs = [(image.id, member_id) for image in images for member_id in member_ids]
-        return _job_accepted(world.simple_job(project_id, 'imsAddImageMembersJob', on_success=share,
-                                              member_pairs=pairs))
+        return _member_job(world, project_id, 'imsAddImageMembersJob', images, member_ids, share)
 
 
 @router.delete('/v1/cloudimages/members')
@@ -920,9 +924,7 @@ async def delete_members(request: Request):
                 for member_id in member_ids:
                     world.remove_member(image, member_id)
 
-        pairs = [(image.id, member_id) for image in images for member_id in member_ids]
-        return _job_accepted(world.simple_job(project_id, 'imsDelImageMembersJob', on_success=unshare,
-                                              member_pairs=pairs))
+        return _member_job(world, project_id, 'imsDelImageMembersJob', images, member_ids, unshare)
 
 
 @router.put('/v1/cloudimages/members')
