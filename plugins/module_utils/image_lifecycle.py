@@ -36,7 +36,7 @@ from ansible_collections.hwcloud.ims.plugins.module_utils.errors import ApiError
 from ansible_collections.hwcloud.ims.plugins.module_utils.image_ref import ImageReferenceError, check_owned, is_image_id, require_image, single_match
 from ansible_collections.hwcloud.ims.plugins.module_utils.image_sources import SOURCE_OPTIONS, CopySource, Submitted, select_source
 from ansible_collections.hwcloud.ims.plugins.module_utils.image_update import MUTABLE_OPTIONS, patch_image, plan_update, validate_wanted
-from ansible_collections.hwcloud.ims.plugins.module_utils.jobs import Poller
+from ansible_collections.hwcloud.ims.plugins.module_utils.jobs import LOST_RESPONSE_GRACE, poll_until
 from ansible_collections.hwcloud.ims.plugins.module_utils.models import validate_image_name
 from ansible_collections.hwcloud.ims.plugins.module_utils.tag_sync import apply_tag_plan, plan_tags
 from ansible_collections.hwcloud.ims.plugins.module_utils.token_cache import default_cache_dir
@@ -44,8 +44,6 @@ from ansible_collections.hwcloud.ims.plugins.module_utils.token_cache import def
 IN_FLIGHT = ("queued", "saving")
 FAILED = "killed"
 IMAGE_UNAVAILABLE = "IMG.0046"
-# How long a lost creation may take to show its image before the request is sent again.
-LOST_RESPONSE_GRACE = 30
 # How long an image may stay invisible after its job succeeded, or visible after it was deleted.
 VISIBILITY_GRACE = 60
 # What an image's virtual_env_type is for each image_type option value.
@@ -188,11 +186,7 @@ class ImageLifecycle:
             return source.submit(self.ims)
         except ResponseLostError as lost:
             self.warn("%s; looking for image %r before sending anything again" % (lost, self.params["name"]))
-        found = None
-        for _poll in Poller(min(LOST_RESPONSE_GRACE, self.remaining())):
-            found = self.find_by_name(self.params["name"])
-            if found is not None:
-                break
+        found = poll_until(lambda: self.find_by_name(self.params["name"]), min(LOST_RESPONSE_GRACE, self.remaining()))
         if found is None:
             self.warn("no image %r appeared: the lost request was not executed; sending it again" % self.params["name"])
             return source.submit(self.ims)
@@ -278,10 +272,8 @@ class ImageLifecycle:
     def wait_until_gone(self, image_id):
         """Deleted images linger in the query API for a while (eventual consistency)."""
         timeout = self.remaining()
-        for _poll in Poller(timeout):
-            if self.ims.get_image(image_id) is None:
-                return
-        raise WaitTimeoutError("image %s was deleted but is still listed after %d seconds" % (image_id, timeout))
+        if not poll_until(lambda: self.ims.get_image(image_id) is None, timeout):
+            raise WaitTimeoutError("image %s was deleted but is still listed after %d seconds" % (image_id, timeout))
 
 
 def check_copyable(image, project_id, cmk_id):

@@ -6,12 +6,19 @@ IMS answers every create, copy, export, import and member change with a job ID; 
 moves from INIT to RUNNING to SUCCESS or FAIL. The waiter polls with intervals that start short (most member jobs
 finish in seconds) and grow to a cap (an image copy can take an hour), tolerates the 404 a job can answer right
 after submission (eventual consistency), reports progress, and raises JobFailedError or JobTimeoutError.
+
+``poll_until`` is the same schedule for anything else, such as looking for the effect of a request whose response
+was lost before deciding to send it again.
 """
 
 import time
 from dataclasses import dataclass
 
 from ansible_collections.hwcloud.ims.plugins.module_utils.errors import JobFailedError, JobTimeoutError, NotFoundError
+
+# Seconds a request whose response was lost is given to show its effect before it is sent again: long enough for
+# an accepted job to have started and become visible, short enough to be paid only on this rare path.
+LOST_RESPONSE_GRACE = 30
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,16 @@ class Poller:
                 return
             self._sleep(min(self.schedule.interval(poll_number), remaining))
             poll_number += 1
+
+
+def poll_until(look, timeout, poller=None):
+    """Call ``look()`` on the poll schedule until it returns a true value, and return that; None once ``timeout``
+    seconds have passed."""
+    for _poll in poller or Poller(timeout):
+        found = look()
+        if found:
+            return found
+    return None
 
 
 def wait_for_job(fetch_job, job_id, timeout=1800, not_found_grace=60, on_progress=None, poller=None):

@@ -6,7 +6,8 @@ The owner's side (``share_images``) reads every image's members through the nati
 (``GET /v2/images/{id}/members``), so members added or answered outside Ansible are seen; ``plan_members`` (pure)
 computes the additions and removals; the batch members API applies them (``DELETE`` then ``POST
 /v1/cloudimages/members``). Images that need the same projects go in one call, so a task normally costs one call per
-direction, each an asynchronous job that is waited for. Everything the reference forbids (section 9.3) is refused
+direction, each an asynchronous job that is waited for. The batch POST has no idempotency key: when its response is
+lost, the members are read again (for a while) before it is sent again. Everything the reference forbids (section 9.3) is refused
 before the first write: sharing with the own project, more than 128 members, encrypted, full-ECS and public images.
 
 The consumer's side (``answer_shares``) reads the calling project's own member status of every image and sends one
@@ -19,8 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ansible_collections.hwcloud.ims.plugins.module_utils.errors import ValidationError
+from ansible_collections.hwcloud.ims.plugins.module_utils.errors import ResponseLostError, ValidationError
 from ansible_collections.hwcloud.ims.plugins.module_utils.image_ref import ImageReferenceError, is_image_id, require_image, resolve_image, single_match
+from ansible_collections.hwcloud.ims.plugins.module_utils.jobs import LOST_RESPONSE_GRACE, poll_until
 from ansible_collections.hwcloud.ims.plugins.module_utils.models import Member
 
 MEMBERS_PER_IMAGE_MAX = 128
@@ -104,16 +106,40 @@ def plan_members(current, projects, state, purge):
     return MemberPlan(before=current, to_add=to_add, to_remove=to_remove)
 
 
-def apply_member_plan(ims, plan, wait=True, wait_timeout=300):
-    """Send the plan: removals first (they make room under the limit), then additions; returns the job IDs."""
+def apply_member_plan(ims, plan, wait=True, wait_timeout=300, warn=None):
+    """Send the plan: removals first (they make room under the limit), then additions; returns the job IDs (an
+    addition whose response was lost but whose members appeared has none)."""
     job_ids = []
+    # A DELETE whose response is lost is simply sent again by the session: removing a member twice is harmless.
     for image_ids, projects in batches(plan.to_remove):
         job_ids.append(ims.remove_members(image_ids, projects))
         _wait(ims, job_ids[-1], wait, wait_timeout)
     for image_ids, projects in batches(plan.to_add):
-        job_ids.append(ims.add_members(image_ids, projects))
-        _wait(ims, job_ids[-1], wait, wait_timeout)
+        job_id = add_members_once(ims, image_ids, projects, min(LOST_RESPONSE_GRACE, wait_timeout), warn or (lambda message: None))
+        if job_id is not None:
+            job_ids.append(job_id)
+            _wait(ims, job_id, wait, wait_timeout)
     return job_ids
+
+
+def add_members_once(ims, image_ids, projects, grace, warn):
+    """Share the images with the projects; returns the job ID, or None when a lost request turned out to have done it.
+
+    After a lost response the members are read until every project is a member of every image (the lost request's
+    job finished) or ``grace`` seconds have passed; only then is the request sent again.
+    """
+    try:
+        return ims.add_members(image_ids, projects)
+    except ResponseLostError as lost:
+        warn("%s; reading the members of %s before sending anything again" % (lost, ", ".join(image_ids)))
+
+    def shared():
+        return all(set(projects) <= {member.member_id for member in ims.list_members(image_id)} for image_id in image_ids)
+
+    if poll_until(shared, grace):
+        return None
+    warn("the members did not appear within %d seconds: the lost request was not executed; sending it again" % grace)
+    return ims.add_members(image_ids, projects)
 
 
 def batches(changes):
@@ -128,7 +154,7 @@ def batches(changes):
     return [(image_ids, list(projects)) for projects, image_ids in groups.items()]
 
 
-def share_images(ims, image_refs, projects, state="present", purge=False, check_mode=False, wait=True, wait_timeout=300):
+def share_images(ims, image_refs, projects, state="present", purge=False, check_mode=False, wait=True, wait_timeout=300, warn=None):
     """The owner's side: make the images' members what the task asks for; returns the task result."""
     projects = check_projects(projects, ims.project_id)
     images = _owned_images(ims, image_refs, missing_ok=state == "absent")
@@ -137,7 +163,7 @@ def share_images(ims, image_refs, projects, state="present", purge=False, check_
     for image in images:
         if image.id in plan.to_add:
             check_shareable(image)
-    job_ids = [] if check_mode else apply_member_plan(ims, plan, wait, wait_timeout)
+    job_ids = [] if check_mode else apply_member_plan(ims, plan, wait, wait_timeout, warn)
     after = plan.after()
     return {
         "changed": plan.changed,

@@ -206,7 +206,8 @@ removed_members:
   sample: []
 job_ids:
   description:
-    - IDs of the asynchronous jobs the task started (none in check mode or when nothing changed).
+    - IDs of the asynchronous jobs the task started (none in check mode or when nothing changed). A share request
+      whose response was lost, and whose members then appeared, left no job ID to report.
   type: list
   elements: str
   returned: success
@@ -237,7 +238,8 @@ def main():
     if params["status"]:
         module.run(lambda ims: answer_shares(ims, params["image"], params["status"], **waiting))
     else:
-        module.run(lambda ims: share_images(ims, params["image"], params["projects"], params["state"], params["purge_members"], **waiting))
+        module.run(lambda ims: share_images(ims, params["image"], params["projects"], params["state"], params["purge_members"],
+                                            warn=module.warn, **waiting))
 
 
 if __name__ == "__main__":

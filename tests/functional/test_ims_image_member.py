@@ -181,3 +181,16 @@ def test_refusals_come_before_any_write(ansible, control):
     assert [entry for entry in play.requests_of('own project', log) + play.requests_of('129 projects', log)
             if not entry['path'].startswith('/_emulator')] == []
     assert writes(log) == []
+
+
+def test_a_share_whose_response_was_lost_is_not_sent_again_once_its_members_appear(ansible, control):
+    control.add_fault(MEMBERS_PATH, action='drop_after', method='POST')
+    play = ansible.play([member_task('share', image=['data-disk-1', 'rescue-iso-1'], projects=[APPS])])
+    recorded = play.task('share')
+    assert recorded['status'] == 'ok' and recorded['result']['changed'] is True, recorded['result']
+    assert recorded['result']['job_ids'] == []
+    assert 'reading the members' in ' '.join(recorded['result']['warnings'])
+    assert writes(control.requests()) == [('POST', MEMBERS_PATH)]
+    world = control.world()['projects'][OWNER]['images']
+    shared = {image['attributes']['name']: [member['member_id'] for member in image['members']] for image in world}
+    assert shared['data-disk-1'] == [APPS] and shared['rescue-iso-1'] == [APPS]

@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.hwcloud.ims.plugins.module_utils.errors import JobFailedError, JobTimeoutError, NotFoundError
 from ansible_collections.hwcloud.ims.plugins.module_utils.ims import ImsClient
-from ansible_collections.hwcloud.ims.plugins.module_utils.jobs import Poller, PollSchedule, wait_for_job
+from ansible_collections.hwcloud.ims.plugins.module_utils.jobs import Poller, PollSchedule, poll_until, wait_for_job
 from ansible_collections.hwcloud.ims.plugins.module_utils.models import Job
 from ansible_collections.hwcloud.ims.tests.unit.plugins.module_utils.fakes import Router, answer
 
@@ -124,3 +124,12 @@ def test_progress_is_reported_on_change_only(ims_with_jobs, clock):
 def test_schedule_defaults():
     schedule = PollSchedule()
     assert [schedule.interval(number) for number in range(8)][:2] == [1.0, 1.5] and schedule.interval(50) == 10.0
+
+
+def test_poll_until_returns_the_first_true_answer_or_none_after_the_timeout(clock):
+    answers = iter([None, 0, "found"])
+    assert poll_until(lambda: next(answers), 600, poller(clock)) == "found"
+    assert clock.sleeps == [1.0, 1.5]
+    looks = []
+    assert poll_until(lambda: looks.append(clock()), 5, poller(clock, timeout=5)) is None
+    assert looks[-1] - looks[0] == 5  # the last look happens at the deadline

@@ -4,9 +4,9 @@
 
 import pytest
 
-from ansible_collections.hwcloud.ims.plugins.module_utils.errors import ValidationError
+from ansible_collections.hwcloud.ims.plugins.module_utils.errors import ResponseLostError, ValidationError
 from ansible_collections.hwcloud.ims.plugins.module_utils.models import Image, Member
-from ansible_collections.hwcloud.ims.plugins.module_utils.sharing import batches, check_projects, check_shareable, plan_members
+from ansible_collections.hwcloud.ims.plugins.module_utils.sharing import add_members_once, batches, check_projects, check_shareable, plan_members
 
 OWN = "0" * 32
 A, B, C = "a" * 32, "b" * 32, "c" * 32
@@ -67,3 +67,48 @@ def test_images_that_cannot_be_shared(attributes, reason):
 
 def test_images_needing_the_same_projects_share_one_batch_call():
     assert batches({"img1": [A], "img2": [A], "img3": [A, B]}) == [(["img1", "img2"], [A]), (["img3"], [A, B])]
+
+
+class SharingService:
+    """The two member calls add_members_once makes; the first ``lost`` share calls lose their response, after
+    executing (``executed``) or not."""
+
+    def __init__(self, lost=0, executed=False):
+        self.members = {"img1": set(), "img2": set()}
+        self.share_calls = 0
+        self.lost, self.executed = lost, executed
+
+    def add_members(self, image_ids, projects):
+        self.share_calls += 1
+        if self.share_calls <= self.lost:
+            if self.executed:
+                self._share(image_ids, projects)
+            raise ResponseLostError("share", "https://ims.example/v1/cloudimages/members", "connection dropped")
+        self._share(image_ids, projects)
+        return "job-%d" % self.share_calls
+
+    def list_members(self, image_id):
+        return [Member(image_id=image_id, member_id=project, status="pending") for project in sorted(self.members[image_id])]
+
+    def _share(self, image_ids, projects):
+        for image_id in image_ids:
+            self.members[image_id].update(projects)
+
+
+@pytest.mark.parametrize("lost, executed, share_calls, job_id", [
+    (0, False, 1, "job-1"),
+    (1, True, 1, None),  # the lost request did it: not sent again, no job ID to report
+    (1, False, 2, "job-2"),  # it did not: sent again once the grace has passed
+])
+def test_a_lost_share_request_is_sent_again_only_when_its_members_did_not_appear(lost, executed, share_calls, job_id):
+    service, warnings = SharingService(lost, executed), []
+    assert add_members_once(service, ["img1", "img2"], [A, B], 0, warnings.append) == job_id
+    assert service.share_calls == share_calls
+    assert service.members == {"img1": {A, B}, "img2": {A, B}}
+    assert len(warnings) == lost + (share_calls - 1)
+    assert all("may have been executed" in warning for warning in warnings[:lost])
+
+
+def test_a_share_request_lost_twice_fails_with_the_transport_error():
+    with pytest.raises(ResponseLostError, match="may have been executed"):
+        add_members_once(SharingService(lost=2), ["img1"], [A], 0, lambda message: None)
