@@ -1,6 +1,7 @@
 # Copyright: contributors to hwcloud.ims
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Which images can be exported to OBS, decided before the request (API reference 5.1.7).
+"""Exporting an image to OBS (API reference 5.1.7): what can be exported, decided before the request, and sending
+the request so that a re-run or a lost response never fails for a file that is already there.
 
 The reference forbids exporting public images, full-ECS images, ISO images and private images "created from a
 Windows, SUSE, Red Hat, Ubuntu or Oracle Linux public image". That last rule is about lineage, and lineage is
@@ -9,16 +10,25 @@ imported from a file). ``restricted_ancestor`` follows that chain, one GET per s
 starts from; the image is restricted when that public image's ``__platform`` is one of the five. A chain that ends
 at an image this project cannot see (deleted, or another project's) proves nothing, and the decision is left to IMS,
 which refuses such an export synchronously with IMG.0071.
+
+IMS never overwrites a file (IMG.0070) and runs one export of an image at a time (IMG.0148). ``submit_export`` relies
+on both: an export request whose response was lost is sent again, and "file exists" then means the lost request
+wrote it. IMS has no API to read a bucket, so whether the file exists is only known by asking for the export.
 """
 
 from __future__ import annotations
 
-from ansible_collections.hwcloud.ims.plugins.module_utils.errors import ValidationError
+from dataclasses import dataclass
+
+from ansible_collections.hwcloud.ims.plugins.module_utils.errors import ApiError, ResponseLostError, ValidationError, WaitTimeoutError
+from ansible_collections.hwcloud.ims.plugins.module_utils.jobs import LOST_RESPONSE_GRACE, poll_until
 
 RESTRICTED_PLATFORMS = frozenset(("Windows", "SUSE", "Red Hat", "Ubuntu", "Oracle Linux"))
 EXPORT_FORMATS = ("qcow2", "vhd", "zvhd", "vmdk")
 QUICK_EXPORT_LIMIT = 1024 ** 4
 EXPORT_LIMIT = 128 * 1024 ** 3
+FILE_EXISTS = "IMG.0070"
+EXPORT_RUNNING = "IMG.0148"
 # Lineages are short (public image, golden image, copies); a longer chain is a loop or not worth following.
 MAX_LINEAGE = 20
 
@@ -71,3 +81,53 @@ def restricted_ancestor(ims, image):
         seen.add(parent.id)
         parent_id = parent.originalimagename
     return None
+
+
+@dataclass(frozen=True)
+class ExportSubmission:
+    """What an export request led to: the ``job_id`` it started, or none because the file existed already (IMS's
+    ``refusal``) or a request whose response was lost wrote it (``lost``)."""
+
+    job_id: str | None = None
+    refusal: ApiError | None = None
+    lost: bool = False
+
+    @property
+    def existed(self):
+        return self.refusal is not None
+
+
+def submit_export(ims, image_id, bucket_url, file_format, quick, warn, grace=LOST_RESPONSE_GRACE, poller=None):
+    """Ask IMS to export the image; see ExportSubmission. Other refusals raise ApiError.
+
+    After a lost response the request is sent again, for up to ``grace`` seconds while IMS answers that an export of
+    the image is running (most likely the lost one): its file then exists, or the request is accepted this time.
+    """
+    try:
+        return _send(ims, image_id, bucket_url, file_format, quick)
+    except ResponseLostError as lost:
+        warn("%s; sending it again (IMS does not overwrite files, so it cannot export twice)" % lost)
+
+    def again():
+        try:
+            submission = _send(ims, image_id, bucket_url, file_format, quick)
+        except ApiError as error:
+            if error.code != EXPORT_RUNNING:
+                raise
+            return None
+        return ExportSubmission(lost=True) if submission.existed else submission
+
+    submission = poll_until(again, grace, poller)
+    if submission is None:
+        raise WaitTimeoutError("the export request's response was lost and an export of image %s is still running after %d seconds; "
+                               "run the task again once it has finished" % (image_id, grace))
+    return submission
+
+
+def _send(ims, image_id, bucket_url, file_format, quick):
+    try:
+        return ExportSubmission(job_id=ims.export_image(image_id, bucket_url, file_format, quick or None))
+    except ApiError as error:
+        if error.code != FILE_EXISTS:
+            raise
+        return ExportSubmission(refusal=error)

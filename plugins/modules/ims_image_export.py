@@ -10,8 +10,13 @@ author: hwcloud.ims developers (@hwcloud-ims)
 description:
   - Exports one of the project's private images to a file in an OBS bucket of the Standard storage class
     (C(POST /v1/cloudimages/{id}/file)), waits for the export job and returns it.
-  - An action, not a state - every run exports, and reports C(changed=true). IMS refuses to overwrite an existing
-    file (C(IMG.0070)); guard the task with a condition when it may run again.
+  - IMS never overwrites a file. When the file already exists (IMS answers C(IMG.0070)), nothing is exported and the
+    task reports C(changed=false), or fails with O(existing_file=fail). A re-run of a playbook therefore does not fail
+    and does not export again. Name the file after the image (its name or ID) so an existing file is this image's
+    export.
+  - When the response to the export request is lost (a dropped connection, a gateway error), the request is sent
+    again - IMS cannot export twice to one file - and a file that exists by then counts as exported by the lost
+    request.
   - Images the API reference says cannot be exported fail before the request, with the reason - public images,
     full-ECS images, ISO images, images larger than 128 GB without O(quick_export) (1 TB with it), and images made
     from a Windows, SUSE, Red Hat, Ubuntu or Oracle Linux public image. The module recognizes that lineage by
@@ -37,6 +42,13 @@ options:
       - Format of the exported file. Required unless O(quick_export=true).
     type: str
     choices: [qcow2, vhd, zvhd, vmdk]
+  existing_file:
+    description:
+      - What to do when the file already exists in the bucket.
+      - V(keep) leaves it, exports nothing and reports no change; V(fail) fails the task with the IMS error.
+    type: str
+    choices: [keep, fail]
+    default: keep
   quick_export:
     description:
       - Export without converting, in the image's own format (required above 128 GB). Excludes O(file_format).
@@ -58,6 +70,8 @@ attributes:
     details:
       - Check mode looks the image up, makes the same pre-flight checks and reports C(changed=true) with a message
         saying what would be exported where, without sending the export request.
+      - IMS has no API to look into a bucket, so check mode cannot know that the file already exists; for an
+        existing file it predicts a change that the real run does not make.
   diff_mode:
     support: none
   platform:
@@ -75,6 +89,13 @@ EXAMPLES = r"""
     file_format: qcow2
   register: exported
 
+- name: Export a release once; fail if a file of that name is already in the bucket
+  hwcloud.ims.ims_image_export:
+    image: base-debian-10
+    bucket_url: "releases:base-debian-10-{{ release }}.vmdk"
+    file_format: vmdk
+    existing_file: fail
+
 - name: Quick export, resumed later
   hwcloud.ims.ims_image_export:
     image: 3804438f-f910-4d39-acbb-9430ce68708e
@@ -91,7 +112,7 @@ EXAMPLES = r"""
 RETURN = r"""
 msg:
   description:
-    - What was exported where (in check mode, what would be).
+    - What was exported where (in check mode, what would be), or that the file already existed.
   type: str
   returned: always
   sample: exported image 3804438f-f910-4d39-acbb-9430ce68708e (base-debian-10) to ims-exports:base-debian-10.qcow2
@@ -103,8 +124,9 @@ image_id:
   sample: 3804438f-f910-4d39-acbb-9430ce68708e
 job:
   description:
-    - The export job, as M(hwcloud.ims.ims_job) returns it; V(null) in check mode; only RV(job.job_id) with
-      O(wait=false).
+    - The export job, as M(hwcloud.ims.ims_job) returns it; only RV(job.job_id) with O(wait=false).
+    - V(null) in check mode, when the file already existed, and when the export was made by a request whose response
+      was lost (its job ID is unknown).
   type: dict
   returned: always
   contains:
@@ -122,7 +144,7 @@ job:
       sample: SUCCESS
 """
 
-from ansible_collections.hwcloud.ims.plugins.module_utils.image_export import check_export_request, check_exportable
+from ansible_collections.hwcloud.ims.plugins.module_utils.image_export import check_export_request, check_exportable, submit_export
 from ansible_collections.hwcloud.ims.plugins.module_utils.image_ref import is_image_id, require_image
 from ansible_collections.hwcloud.ims.plugins.module_utils.module_base import ImsModule
 
@@ -132,6 +154,7 @@ def main():
         "image": {"type": "str", "required": True},
         "bucket_url": {"type": "str", "required": True},
         "file_format": {"type": "str", "choices": ["qcow2", "vhd", "zvhd", "vmdk"]},
+        "existing_file": {"type": "str", "choices": ["keep", "fail"], "default": "keep"},
         "quick_export": {"type": "bool", "default": False},
         "wait": {"type": "bool", "default": True},
         "wait_timeout": {"type": "int", "default": 3600},
@@ -146,8 +169,15 @@ def main():
         what = "image %s (%s) to %s" % (image.id, image.name, params["bucket_url"])
         if module.check_mode:
             return {"changed": True, "msg": "would export " + what, "image_id": image.id, "job": None}
-        job_id = ims.export_image(image.id, params["bucket_url"], params["file_format"], params["quick_export"] or None)
-        job = ims.wait_for_job(job_id, timeout=params["wait_timeout"]).to_dict() if params["wait"] else {"job_id": job_id}
+        submission = submit_export(ims, image.id, params["bucket_url"], params["file_format"], params["quick_export"], module.warn)
+        if submission.existed:
+            if params["existing_file"] == "fail":
+                raise submission.refusal
+            return {"changed": False, "msg": "%s already exists; image %s (%s) not exported again" % (params["bucket_url"], image.id, image.name),
+                    "image_id": image.id, "job": None}
+        if submission.lost:
+            return {"changed": True, "msg": "exported %s (by a request whose response was lost)" % what, "image_id": image.id, "job": None}
+        job = ims.wait_for_job(submission.job_id, timeout=params["wait_timeout"]).to_dict() if params["wait"] else {"job_id": submission.job_id}
         return {"changed": True, "msg": "exported " + what if params["wait"] else "started exporting " + what, "image_id": image.id, "job": job}
 
     module.run(export)

@@ -1,6 +1,7 @@
 # Copyright: contributors to hwcloud.ims
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ims_image_export end to end: an export, check mode, and the refusals made before any export request."""
+"""ims_image_export end to end: an export, check mode, a re-run, a lost response, and the refusals made before any
+export request."""
 
 BASE_DEBIAN = '3804438f-f910-4d39-acbb-9430ce68708e'
 UBUNTU_PUBLIC = '81a2265f-fe96-4db3-8f82-bb6901d00113'
@@ -25,6 +26,38 @@ def test_export_and_check_mode(ansible, control):
     assert real.task('quick')['result']['job']['job_id']
     bucket = [bucket for bucket in control.world()['projects'][PROJECT_ID]['buckets'] if bucket['name'] == 'ims-exports'][0]
     assert 'base-debian-10.qcow2' in [obj['name'] for obj in bucket['objects']]
+
+
+def exported_files(control, name):
+    bucket = [bucket for bucket in control.world()['projects'][PROJECT_ID]['buckets'] if bucket['name'] == 'ims-exports'][0]
+    return [obj for obj in bucket['objects'] if obj['name'] == name]
+
+
+def test_a_rerun_keeps_the_existing_file_or_fails_when_asked_to(ansible, control):
+    step = export('export', image='base-debian-10', bucket_url='ims-exports:again.qcow2', file_format='qcow2')
+    strict = export('strict', image='base-debian-10', bucket_url='ims-exports:again.qcow2', file_format='vmdk', existing_file='fail')
+    first = ansible.play([step])
+    assert first.task('export')['result']['changed'] is True
+    control.clear_requests()
+    again = ansible.play([step, strict])
+    kept = again.task('export')['result']
+    assert again.task('export')['status'] == 'ok' and kept['changed'] is False and kept['job'] is None
+    assert kept['msg'] == 'ims-exports:again.qcow2 already exists; image %s (base-debian-10) not exported again' % BASE_DEBIAN
+    refused = again.task('strict')
+    assert refused['status'] == 'failed' and refused['result']['error']['code'] == 'IMG.0070'
+    # One export request per task, both refused: nothing else was written.
+    writes = [entry for entry in control.requests() if entry['method'] != 'GET' and not entry['path'].startswith(('/v3', '/_emulator'))]
+    assert [(entry['path'], entry['status']) for entry in writes] == [('/v1/cloudimages/%s/file' % BASE_DEBIAN, 400)] * 2
+    assert len(exported_files(control, 'again.qcow2')) == 1
+
+
+def test_an_export_whose_response_was_lost_is_not_made_twice(ansible, control):
+    control.add_fault('/v1/cloudimages/[^/]+/file', action='drop_after', method='POST')
+    play = ansible.play([export('export', image='base-debian-10', bucket_url='ims-exports:lost.qcow2', file_format='qcow2')])
+    recorded = play.task('export')
+    assert recorded['status'] == 'ok' and recorded['result']['changed'] is True, recorded['result']
+    assert 'may have been executed' in ' '.join(recorded['result'].get('warnings', []))
+    assert len(exported_files(control, 'lost.qcow2')) == 1
 
 
 REFUSALS = [
