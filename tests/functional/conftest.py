@@ -221,12 +221,13 @@ def _fault_matrix_directory(config):
 
 @pytest.fixture
 def fault_matrix(request):
-    """Record one row of the fault matrix: ``fault_matrix(case, {module: outcome})``."""
+    """Record cells of one row of the fault matrix: ``fault_matrix(case, {column: outcome})``; the tests of one case
+    (the modules, the role) each record their own columns."""
     def record(case, cells):
         directory = _fault_matrix_directory(request.config)
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / ('%s.json' % ''.join(ch if ch.isalnum() else '_' for ch in case))).write_text(
-            json.dumps({'case': case, 'cells': cells}), encoding='utf-8')
+        name = ''.join(ch if ch.isalnum() else '_' for ch in '%s %s' % (case, ' '.join(sorted(cells))))
+        (directory / ('%s.json' % name)).write_text(json.dumps({'case': case, 'cells': cells}), encoding='utf-8')
     return record
 
 
@@ -234,12 +235,15 @@ def pytest_terminal_summary(terminalreporter, config):
     if os.environ.get('PYTEST_XDIST_WORKER'):
         return
     directory = _fault_matrix_directory(config)
-    rows = [json.loads(path.read_text(encoding='utf-8')) for path in sorted(directory.glob('*.json'))] if directory.is_dir() else []
+    rows = {}
+    for path in sorted(directory.glob('*.json')) if directory.is_dir() else ():
+        recorded = json.loads(path.read_text(encoding='utf-8'))
+        rows.setdefault(recorded['case'], {'case': recorded['case'], 'cells': {}})['cells'].update(recorded['cells'])
     if not rows:
         return
-    modules = sorted({module for row in rows for module in row['cells']})
-    cases = sorted(rows, key=lambda row: row['case'])
-    width = max(len(row['case']) for row in rows)
+    modules = sorted({module for row in rows.values() for module in row['cells']})
+    cases = [rows[case] for case in sorted(rows)]
+    width = max(len(case) for case in rows)
     column = 26
     terminalreporter.section('fault matrix (outcome of the faulted run; every case then converges on a clean re-run)')
     terminalreporter.write_line('%-*s | %s' % (width, 'fault', ' | '.join('%-*s' % (column, module) for module in modules)))
