@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from . import control, iam, routes_glance, routes_ims, routes_versions
+from . import (control, iam, routes_export_copy, routes_glance, routes_images, routes_members, routes_service,
+               routes_tags, routes_versions)
 from .errors import install_error_handlers
 from .identity import IdentityStore
 from .middleware import EmulatorMiddleware
@@ -22,6 +23,14 @@ class EmulatorConfig:
     seed_path: str | None = None
     job_seconds: float = 3.0
     token_lifetime: float = 86400.0
+
+
+#: The routers, in the order their routes are tried: a request goes to the first route whose method and path match,
+#: and path templates overlap (``GET /v2/images/images/members/tags`` matches the tag API's
+#: ``/v2/{project_id}/images/{image_id}/tags`` and Glance's ``/v2/images/{image_id}/members/{member_id}``). The IMS
+#: extension routers come first, then Glance's; keep this order.
+ROUTERS = (control.router, iam.router, routes_versions.router, routes_images.router, routes_export_copy.router,
+           routes_tags.router, routes_members.router, routes_service.router, routes_glance.router)
 
 
 class EmulatorApp(FastAPI):
@@ -48,6 +57,6 @@ def create_app(config=None):
     install_error_handlers(app)
     app.add_exception_handler(iam.KeystoneError, iam.keystone_error_response)
     app.add_exception_handler(control.ControlError, control.control_error_response)
-    for router in (control.router, iam.router, routes_versions.router, routes_ims.router, routes_glance.router):
+    for router in ROUTERS:
         app.include_router(router)
     return app

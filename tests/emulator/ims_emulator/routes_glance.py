@@ -16,9 +16,11 @@ from fastapi.responses import JSONResponse, Response
 from starlette.requests import ClientDisconnect
 
 from .errors import ImsError, ImsRoute
-from .query import (MAX_TAGS, MUTABLE_ATTRIBUTES, caller_project_id, check_choice, check_name, check_os_version,
-                    check_patch_value, check_size, is_custom_attribute, list_images, parse_changes_since,
-                    parse_image_query, parse_int, parse_patch, read_json, read_object, single_params, split_tag)
+from .query import (MAX_TAGS, MUTABLE_ATTRIBUTES, check_choice, check_name, check_os_version, check_size,
+                    is_custom_attribute, list_images, parse_changes_since, parse_image_query, parse_int, parse_patch,
+                    read_json, read_object, single_params, split_tag)
+from .route_helpers import (check_quota, owned_image, patch_image, put_tag, remove_tag, transaction, visible_image,
+                            visible_member)
 from .world import DEFAULT_OS_VERSION, MEMBERS_SCHEMA, member_view, visible_members
 
 router = APIRouter(route_class=ImsRoute)
@@ -36,28 +38,18 @@ CREATE_FIELDS = ('name', 'visibility', 'protected', 'container_format', 'disk_fo
                  '__os_version')
 
 
-def _world(request):
-    return request.app.state.world
-
-
 def _media_type(request):
     return request.headers.get('content-type', '').split(';')[0].strip().lower()
 
 
 def _image(world, image_id, project_id):
     """An image the caller can see, or 404."""
-    image = world.find_image(image_id, project_id)
-    if image is None:
-        raise ImsError('IMG.0027', status=404)
-    return image
+    return visible_image(world, image_id, project_id, status=404)
 
 
 def _own_image(world, image_id, project_id):
     """An image the caller owns: 404 when it cannot see it, 403 when it sees but does not own it."""
-    image = _image(world, image_id, project_id)
-    if image.owner != project_id:
-        raise ImsError('IMG.0047', status=403)
-    return image
+    return owned_image(world, image_id, project_id, status=404, foreign_status=403)
 
 
 def _read_only(name):
@@ -76,9 +68,7 @@ def _page_link(request, marker=None):
 
 @router.get('/v2/images')
 async def list_glance_images(request: Request):
-    world = _world(request)
-    project_id = caller_project_id(request)
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         query = parse_image_query(single_params(request.query_params), world, project_id, GLANCE_PAGE, glance=True)
         page, more = list_images(world, query)
         body = {'images': [world.view(image, project_id) for image in page], 'schema': '/v2/schemas/images',
@@ -90,9 +80,7 @@ async def list_glance_images(request: Request):
 
 @router.get('/v2/images/{image_id}')
 async def show_glance_image(image_id: str, request: Request):
-    world = _world(request)
-    project_id = caller_project_id(request)
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         return JSONResponse(world.view(_image(world, image_id, project_id), project_id))
 
 
@@ -111,10 +99,8 @@ def _glance_tags(values):
 @router.post('/v2/images', status_code=201)
 async def create_image_metadata(request: Request):
     """Image metadata without a file: a queued image that PUT .../file or PUT /v1/cloudimages/{id}/upload fills."""
-    world = _world(request)
-    project_id = caller_project_id(request)
     body = await read_object(request)
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         project = world.project(project_id)
         name = body.text('name')
         if name:
@@ -136,8 +122,7 @@ async def create_image_metadata(request: Request):
             if value is not None and (not isinstance(value, str) or len(key) > 255):
                 raise ImsError('IMG.0001')
             properties[key] = value
-        if len(project.image_ids) >= project.quota.quota:
-            raise ImsError('IMG.0015')
+        check_quota(project)
         extra = {'container_format': container_format, 'protected': body.boolean('protected', False), **properties}
         image = world.new_image(project_id, name or '', extra=extra, tags=tags, os_version=os_version,
                                 disk_format=disk_format, min_disk=min_disk, min_ram=min_ram,
@@ -145,23 +130,22 @@ async def create_image_metadata(request: Request):
         return JSONResponse(world.view(image, project_id), status_code=201)
 
 
+def _check_patchable(name):
+    """Glance's PATCH also changes custom attributes; anything else it refuses as read-only."""
+    if name not in MUTABLE_ATTRIBUTES and not is_custom_attribute(name):
+        raise _read_only(name)
+
+
 @router.patch('/v2/images/{image_id}')
 async def update_glance_image(image_id: str, request: Request):
     """Change the name, the description or custom attributes (6.1.3), in either JSON-patch dialect."""
-    world = _world(request)
-    project_id = caller_project_id(request)
     media_type = _media_type(request)
     if media_type not in PATCH_MEDIA_TYPES:
         raise ImsError('IMG.0001', 'Unsupported Content-Type: use %s.' % ' or '.join(PATCH_MEDIA_TYPES), 415)
     data = await read_json(request)
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         image = _own_image(world, image_id, project_id)
-        operations = []
-        for operation, name, value in parse_patch(data, v20=PATCH_MEDIA_TYPES[media_type]):
-            if name not in MUTABLE_ATTRIBUTES and not is_custom_attribute(name):
-                raise _read_only(name)
-            operations.append((operation, name, check_patch_value(operation, name, value)))
-        world.patch_image(image, operations)
+        patch_image(world, image, parse_patch(data, v20=PATCH_MEDIA_TYPES[media_type]), _check_patchable)
         return JSONResponse(world.view(image, project_id))
 
 
@@ -185,12 +169,10 @@ def _delete_image(world, project_id, image_id, delete_backup=False):
 
 @router.delete('/v2/images/{image_id}', status_code=204)
 async def delete_glance_image(image_id: str, request: Request):
-    world = _world(request)
-    project_id = caller_project_id(request)
     data = await read_json(request, required=False)
     if data is not None and (not isinstance(data, dict) or not isinstance(data.get('delete_backup', False), bool)):
         raise ImsError('IMG.0001')
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         _delete_image(world, project_id, image_id, bool(data and data.get('delete_backup')))
         return Response(status_code=204)
 
@@ -199,11 +181,9 @@ async def delete_glance_image(image_id: str, request: Request):
 async def upload_image_file(image_id: str, request: Request):
     """Upload the file of queued image metadata (at most 2 GB). The body is streamed and checksummed; the image is
     saving meanwhile, then active once the emulated processing (one job duration) is over."""
-    world = _world(request)
-    project_id = caller_project_id(request)
     if _media_type(request) != 'application/octet-stream':
         raise ImsError('IMG.0001', 'Unsupported Content-Type: use application/octet-stream.', 415)
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         image = _own_image(world, image_id, project_id)
         if image.status != 'queued' or world.busy(image):
             raise ImsError('IMG.0046', 'The image is not queued: its file cannot be uploaded.', 409)
@@ -233,10 +213,8 @@ async def upload_image_file(image_id: str, request: Request):
 
 @router.post('/v2/images/{image_id}/members')
 async def add_glance_member(image_id: str, request: Request):
-    world = _world(request)
-    project_id = caller_project_id(request)
     body = await read_object(request)
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         image = _own_image(world, image_id, project_id)
         member_id = body.text('member', required=True)
         world.check_shareable(image)
@@ -250,39 +228,27 @@ async def add_glance_member(image_id: str, request: Request):
 
 @router.get('/v2/images/{image_id}/members')
 async def list_glance_members(image_id: str, request: Request):
-    world = _world(request)
-    project_id = caller_project_id(request)
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         image = _image(world, image_id, project_id)
         return JSONResponse({'members': [member_view(image, member_id)
                                          for member_id in visible_members(image, project_id)],
                              'schema': MEMBERS_SCHEMA})
 
 
-def _member(image, project_id, member_id):
-    if member_id not in visible_members(image, project_id):
-        raise ImsError('IMG.0114', status=404)
-    return member_id
-
-
 @router.get('/v2/images/{image_id}/members/{member_id}')
 async def show_glance_member(image_id: str, member_id: str, request: Request):
-    world = _world(request)
-    project_id = caller_project_id(request)
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         image = _image(world, image_id, project_id)
-        return JSONResponse(member_view(image, _member(image, project_id, member_id)))
+        return JSONResponse(member_view(image, visible_member(image, project_id, member_id)))
 
 
 @router.put('/v2/images/{image_id}/members/{member_id}')
 async def update_glance_member(image_id: str, member_id: str, request: Request):
     """The member's answer: only the member project itself accepts or rejects."""
-    world = _world(request)
-    project_id = caller_project_id(request)
     body = await read_object(request)
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         image = _image(world, image_id, project_id)
-        _member(image, project_id, member_id)
+        visible_member(image, project_id, member_id)
         if member_id != project_id:
             raise ImsError('IMG.0047', 'Only the member project can accept or reject a shared image.', 403)
         status = check_choice(body.text('status', required=True), ('accepted', 'rejected'), 'IMG.0001')
@@ -292,13 +258,9 @@ async def update_glance_member(image_id: str, member_id: str, request: Request):
 
 @router.delete('/v2/images/{image_id}/members/{member_id}', status_code=204)
 async def delete_glance_member(image_id: str, member_id: str, request: Request):
-    world = _world(request)
-    project_id = caller_project_id(request)
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         image = _own_image(world, image_id, project_id)
-        if member_id not in image.members:
-            raise ImsError('IMG.0114', status=404)
-        world.remove_member(image, member_id)
+        world.remove_member(image, visible_member(image, project_id, member_id))
         return Response(status_code=204)
 
 
@@ -308,26 +270,20 @@ async def delete_glance_member(image_id: str, member_id: str, request: Request):
 @router.put('/v2/images/{image_id}/tags/{tag}', status_code=204)
 async def add_glance_tag(image_id: str, tag: str, request: Request):
     """Add a tag key (its value stays empty; an existing key keeps its value)."""
-    world = _world(request)
-    project_id = caller_project_id(request)
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         image = _own_image(world, image_id, project_id)
         if not tag or '=' in tag or len(tag) > 255:
             raise ImsError('IMG.0115')
         if tag not in image.tags:
-            world.set_tags(image, {**image.tags, tag: ''})
+            put_tag(world, image, tag, '')
         return Response(status_code=204)
 
 
 @router.delete('/v2/images/{image_id}/tags/{tag}', status_code=204)
 async def delete_glance_tag(image_id: str, tag: str, request: Request):
-    world = _world(request)
-    project_id = caller_project_id(request)
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         image = _own_image(world, image_id, project_id)
-        if tag not in image.tags:
-            raise ImsError('IMG.0121', status=404)
-        world.set_tags(image, {key: value for key, value in image.tags.items() if key != tag})
+        remove_tag(world, image, tag)
         return Response(status_code=204)
 
 
@@ -366,9 +322,7 @@ def _header_value(value):
 @router.head('/v1/images/{image_id}')
 async def head_v1_image(image_id: str, request: Request):
     """Image metadata as X-Image-Meta-* headers (6.1.8); 404 without a body when the caller cannot see it."""
-    world = _world(request)
-    project_id = caller_project_id(request)
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         image = world.find_image(image_id, project_id)
         if image is None:
             return Response(status_code=404)
@@ -384,9 +338,7 @@ async def head_v1_image(image_id: str, request: Request):
 async def list_v1_images(request: Request):
     """Images with details (6.1.9): filters name, container_format, disk_format, status, size_min, size_max and
     changes-since, paged by limit/marker."""
-    world = _world(request)
-    project_id = caller_project_id(request)
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         values = single_params(request.query_params)
         v1_filters = {key: values.pop(key) for key in ('size_min', 'size_max', 'changes-since') if key in values}
         unknown = set(values) - {'name', 'container_format', 'disk_format', 'status', 'limit', 'marker', 'sort_key',
@@ -409,8 +361,6 @@ async def list_v1_images(request: Request):
 
 @router.delete('/v1.1/images/{image_id}', status_code=204)
 async def delete_v1_image(image_id: str, request: Request):
-    world = _world(request)
-    project_id = caller_project_id(request)
-    with world.transaction():
+    with transaction(request) as (world, project_id):
         _delete_image(world, project_id, image_id)
         return Response(status_code=204)
