@@ -100,13 +100,13 @@ options:
     type: path
   timeout:
     description:
-      - Timeout of one HTTP request, in seconds. Defaults to V(60).
+      - Timeout of one HTTP request, in seconds, greater than 0. Defaults to V(60).
     type: float
   retries:
     description:
       - How often a throttled (HTTP 429, C(IMG.0060)) or failed (HTTP 502, 503, 504, connection error) request is
-        retried, with jittered exponential backoff. A request that may already have been executed is never re-sent.
-        Defaults to V(5).
+        retried, with jittered exponential backoff; V(0) or more. A request that may already have been executed is
+        never re-sent. Defaults to V(5).
     type: int
   token_cache:
     description:

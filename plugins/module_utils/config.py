@@ -102,6 +102,11 @@ SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 _CREDENTIALS = ((AUTH_TOKEN, ("auth_token",)), (AUTH_AKSK, ("access_key", "secret_key", "security_token")), (AUTH_PASSWORD, ("username", "password")))
 _REQUIRED_CREDENTIALS = {AUTH_TOKEN: ("auth_token",), AUTH_AKSK: ("access_key", "secret_key"), AUTH_PASSWORD: ("username", "password", "domain_name")}
 _METHOD_NAMES = {AUTH_TOKEN: "token", AUTH_AKSK: "AK/SK", AUTH_PASSWORD: "password"}
+# What a numeric setting must be beyond a number (a NaN or infinite timeout fails the first test too).
+_NUMBER_RULES = {
+    "timeout": (lambda seconds: 0 < seconds < float("inf"), "a number of seconds greater than 0"),
+    "retries": (lambda count: count >= 0, "0 or more"),
+}
 _TRUE_TEXT = frozenset(("1", "true", "yes", "on", "y", "t"))
 _FALSE_TEXT = frozenset(("0", "false", "no", "off", "n", "f", ""))
 
@@ -278,9 +283,13 @@ def _convert(setting, value):
         return value if isinstance(value, bool) else _parse_bool(value, setting.name)
     if setting.type in ("float", "int"):
         try:
-            return float(value) if setting.type == "float" else int(value)
+            number = float(value) if setting.type == "float" else int(value)
         except (TypeError, ValueError):
             raise ConfigError("%s must be a number, got %r" % (setting.name, value))
+        accepts, rule = _NUMBER_RULES.get(setting.name, (None, None))
+        if accepts is not None and not accepts(number):
+            raise ConfigError("%s must be %s, got %r" % (setting.name, rule, value))
+        return number
     if setting.type == "path":
         return os.path.expanduser(str(value))
     if setting.choices and value not in setting.choices:

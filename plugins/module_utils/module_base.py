@@ -15,6 +15,7 @@ and the API details (HTTP status, IMS error code, request id), never a traceback
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.errors import NoLogError, UnsupportedError
 
 from ansible_collections.hwcloud.ims.plugins.module_utils.config import SETTINGS, argument_spec as connection_argument_spec, resolve_config
 from ansible_collections.hwcloud.ims.plugins.module_utils.connection import connect
@@ -24,14 +25,53 @@ from ansible_collections.hwcloud.ims.plugins.module_utils.errors import ApiError
 CONNECTION_OPTIONS = tuple(setting.name for setting in SETTINGS)
 
 
+class _AnsibleModule(AnsibleModule):
+    """AnsibleModule, failing on bad arguments with a message that names the option, where ansible-core 2.19 does not.
+
+    * A number, a boolean or a list of them given for a dictionary option with sub-options (``created_at: 5``) crashes
+      ansible-core's validation ("argument of type 'int' is not iterable"). What is neither a dictionary nor a string
+      (the only values it can take) is set aside before the validation, and refused after it.
+    * A string that is no dictionary where an option with sub-options wants one (``data_disks: [abc]``) fails first in
+      ansible-core's no_log scan, whose message ("dictionary requested, could not parse JSON or key=value") names no
+      option; the type error it finds next names it, and is reported instead.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._not_a_dict = {}
+        super().__init__(*args, **kwargs)
+        for name, value in self._not_a_dict.items():
+            self.fail_json(msg="argument '%s' is of type %s and we were unable to convert to dict: a dictionary of its sub-options is "
+                           "expected" % (name, type(value).__name__))
+
+    def _load_params(self):
+        super()._load_params()
+        for name, spec in self.argument_spec.items():
+            value = self.params.get(name)
+            if spec.get("type") == "dict" and spec.get("options") and value is not None and not isinstance(value, (dict, str)):
+                self._not_a_dict[name] = self.params.pop(name)
+
+    def fail_json(self, msg, **kwargs):
+        result = getattr(self, "validation_result", None)
+        errors = result.errors.errors if result is not None else []
+        if errors and isinstance(errors[0], NoLogError) and msg == errors[0].msg:
+            named = next((error for error in errors[1:] if not isinstance(error, NoLogError)), None)
+            if named is not None:
+                msg = named.msg
+                if isinstance(named, UnsupportedError):
+                    msg = "Unsupported parameters for (%s) module: %s" % (self._name, msg)
+        super().fail_json(msg=msg, **kwargs)
+
+
 class ImsModule:
     """An AnsibleModule with the collection's connection options and the plumbing around one task."""
 
     def __init__(self, argument_spec, supports_check_mode=True, **kwargs):
         spec = connection_argument_spec()
         spec.update(argument_spec)
-        self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        self.ansible = _AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         self.params = self.ansible.params
+        if (self.params.get("wait_timeout") or 0) < 0:
+            self.fail("wait_timeout: must be 0 or more seconds")
 
     @property
     def check_mode(self):

@@ -668,6 +668,7 @@ job:
 """
 
 from ansible_collections.hwcloud.ims.plugins.module_utils.image_lifecycle import ImageLifecycle
+from ansible_collections.hwcloud.ims.plugins.module_utils.image_sources import SOURCE_OPTIONS
 from ansible_collections.hwcloud.ims.plugins.module_utils.module_base import ImsModule
 
 TAGS = {"type": "dict"}
@@ -736,8 +737,10 @@ def main():
         mutually_exclusive=[("instance_id", "volume_id", "image_url", "backup_id", "source_image", "local_file")],
         required_by={"data_disks": "instance_id", "data_images": "image_url"},
     )
-    if module.params["wait_timeout"] < 0:
-        module.fail("wait_timeout: must be 0 or more seconds")
+    # An empty source is no source: refused, rather than taken as not given (and the creation options then ignored).
+    for option in SOURCE_OPTIONS:
+        if module.params[option] == "":
+            module.fail("%s: must not be empty; leave the option out to give no %s" % (option, option))
 
     def run(ims):
         lifecycle = ImageLifecycle(ims, module.params, check_mode=module.check_mode, warn=module.warn)

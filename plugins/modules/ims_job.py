@@ -178,8 +178,6 @@ def main():
         "wait_timeout": {"type": "int", "default": 1800},
     })
     job_id, timeout = module.params["job_id"], module.params["wait_timeout"]
-    if timeout < 0:
-        module.fail("wait_timeout: must be 0 or more seconds")
 
     def show(ims):
         if module.params["wait"]:

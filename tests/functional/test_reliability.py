@@ -1,14 +1,15 @@
 # Copyright: contributors to hwcloud.ims
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The reliability suite: every mutating module under injected faults, check mode against the real run, twenty
-forks on shared images, and generated wrong arguments.
+"""The reliability suite: every mutating module and the golden_image role under injected faults, check mode against
+the real run, and twenty forks on shared images (generated wrong arguments: test_bad_input.py).
 
 Fault matrix. One play per fault runs the four mutating modules, each right after a task that arms the fault for its
 own write path (through the emulator's control API, with ``ansible.builtin.uri``). A task must either succeed
 (retries) or fail with a clear message and no traceback. Then the same four tasks run again without faults, and the
 world must hold exactly what they asked for: one image of the name, the tags added next to the old ones, the member
-added and the others kept, one exported file. Each cell of the matrix (``ok``, ``failed``) is printed at the end of
-the session (see ``pytest_terminal_summary`` in conftest.py).
+added and the others kept, one exported file. The golden_image role meets the same faults on all its write paths at
+once, then converges the same way. Each cell of the matrix (``ok``, ``failed``) is printed at the end of the session
+(see ``pytest_terminal_summary`` in conftest.py).
 """
 
 import sys
@@ -16,7 +17,6 @@ import time
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
 
 OWNER = '67477b5b052646869adfd66f5cb8d955'  # eu-de
 APPS = 'fceeffa8d26b4158b9456c60289e2995'  # eu-de_apps
@@ -354,72 +354,3 @@ def test_twenty_forks_on_shared_images(ansible, control):
         assert made[0]['tags'] == {'by-%s' % host: 'yes' for host in taggers}
     creates = [entry for entry in control.requests() if entry['method'] == 'POST' and entry['path'] == WRITE_PATHS['ims_image']]
     assert len(creates) == 5 + len([entry for entry in creates if entry['status'] != 200])
-
-
-# -- bad input ------------------------------------------------------------------------------------------------------
-
-NOT_A_LIST = st.one_of(st.integers(min_value=2), st.just({'a': 1}))
-NOT_A_DICT = st.one_of(st.integers(), st.just(['x', 'y']), st.just('not-a-dict'))
-NOT_A_BOOL = st.sampled_from(['maybe', 'yess', 'nope', '2', 'truthy'])
-NOT_A_NUMBER = st.sampled_from(['ten', '1x', 'many', '--'])
-BAD_STATE = st.sampled_from(['gone', 'presnet', 'deleted', 'ABSENT!'])
-UNKNOWN_OPTION = st.from_regex(r'\Azz_[a-z]{3,8}\Z')
-
-# module -> (valid base arguments, {option: strategy of wrong values})
-BAD_ARGUMENTS = {
-    'ims_image': ({'name': 'bad-input'}, {
-        'state': BAD_STATE, 'min_disk': NOT_A_NUMBER, 'tags': NOT_A_DICT, 'purge_tags': NOT_A_BOOL, 'wait': NOT_A_BOOL,
-        'wait_timeout': NOT_A_NUMBER, 'data_disks': NOT_A_LIST, 'protected': NOT_A_BOOL}),
-    'ims_image_tag': ({'image': WEB_GOLDEN, 'tags': {'a': 'b'}}, {
-        'state': BAD_STATE, 'tags': NOT_A_DICT, 'purge_tags': NOT_A_BOOL}),
-    'ims_image_member': ({'image': [DATA_DISK], 'projects': [APPS]}, {
-        'state': BAD_STATE, 'purge_members': NOT_A_BOOL, 'status': st.sampled_from(['accept', 'ok', 'Pending!']),
-        'projects': st.just({'a': 1})}),
-    'ims_image_export': ({'image': BASE_DEBIAN, 'bucket_url': 'ims-exports:x.qcow2', 'file_format': 'qcow2'}, {
-        'file_format': st.sampled_from(['qcow3', 'exe', 'ISO!']), 'quick_export': NOT_A_BOOL, 'wait': NOT_A_BOOL}),
-    'ims_image_info': ({}, {
-        'limit': NOT_A_NUMBER, 'latest': NOT_A_BOOL, 'tags': NOT_A_DICT, 'without_any_tag': NOT_A_BOOL}),
-    'ims_job': ({'job_id': 'ff8080814dbd65d7014dbe0d84db0013'}, {'wait': NOT_A_BOOL, 'wait_timeout': NOT_A_NUMBER}),
-    'ims_quota_info': ({}, {}),
-}
-
-
-@st.composite
-def wrong_call(draw, module):
-    """One module call with exactly one wrong option: a wrong value, or an unknown option."""
-    base, wrong = BAD_ARGUMENTS[module]
-    options = sorted(wrong) + ['<unknown>']
-    option = draw(st.sampled_from(options))
-    args = dict(base)
-    if option == '<unknown>':
-        option = draw(UNKNOWN_OPTION)
-        args[option] = 'x'
-    else:
-        args[option] = draw(wrong[option])
-    return option, args
-
-
-@st.composite
-def bad_input_plays(draw):
-    """A handful of wrong calls of every module: run as one play, since each ansible-playbook run costs seconds."""
-    calls = []
-    for module in sorted(BAD_ARGUMENTS):
-        for _number in range(3):
-            calls.append((module,) + draw(wrong_call(module)))
-    return calls
-
-
-@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
-@given(calls=bad_input_plays())
-def test_wrong_arguments_fail_naming_the_option_before_any_request(ansible, control, calls):
-    tasks = [{'name': 'call %d' % number, 'hwcloud.ims.%s' % module: args, 'ignore_errors': True}
-             for number, (module, _option, args) in enumerate(calls)]
-    control.clear_requests()
-    play = ansible.play(tasks)
-    for number, (module, option, args) in enumerate(calls):
-        recorded = play.task('call %d' % number)
-        result = recorded['result']
-        assert recorded['status'] == 'failed', (module, args, result)
-        assert no_traceback(result), (module, args, result)
-        assert option in result['msg'], (module, option, result['msg'])
-    assert [entry for entry in control.requests() if not entry['path'].startswith('/_emulator')] == []

@@ -65,6 +65,17 @@ def test_defaults_and_cache_directory():
     assert "timeout must be a number" in error_of(options=AKSK | {"region": "eu-de", "timeout": "soon"})
 
 
+@pytest.mark.parametrize("setting, value, rule", [
+    ("timeout", 0, "timeout must be a number of seconds greater than 0"),
+    ("timeout", "-1", "timeout must be a number of seconds greater than 0"),
+    ("timeout", "nan", "timeout must be a number of seconds greater than 0"),
+    ("timeout", "inf", "timeout must be a number of seconds greater than 0"),
+    ("retries", -1, "retries must be 0 or more"),
+])
+def test_numbers_out_of_range_name_the_setting(setting, value, rule):
+    assert rule in error_of(options=AKSK | {"region": "eu-de", setting: value})
+
+
 @pytest.mark.parametrize("region, profile, ims, iam", [
     ("eu-de", "otc", "https://ims.eu-de.otc.t-systems.com", "https://iam.eu-de.otc.t-systems.com/v3"),
     ("eu-nl", "otc", "https://ims.eu-nl.otc.t-systems.com", "https://iam.eu-nl.otc.t-systems.com/v3"),
