@@ -39,6 +39,8 @@ How a query becomes requests (the plan):
    check, pages are fetched whole and the cap is applied to what passes it.
 """
 
+from collections.abc import Mapping
+
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
@@ -122,6 +124,10 @@ def validate_query(raw):
         raise ValidationError(unknown[0], "unknown image filter; the filters are %s" % ", ".join(FILTER_ARGUMENT_SPEC))
     query = {}
     for name, validator in _VALIDATORS.items():
+        options = FILTER_ARGUMENT_SPEC[name].get("options")
+        # ansible-core's validation crashes on a number or a list where a dictionary of sub-options is due.
+        if options and raw.get(name) is not None and not isinstance(raw[name], (Mapping, str)):
+            raise ValidationError(name, "must be a dictionary of %s, got a value of type %s" % (", ".join(options), type(raw[name]).__name__))
         result = validator.validate({name: raw[name]} if raw.get(name) is not None else {})
         if result.error_messages:
             raise ValidationError(name, "; ".join(_describe(error) for error in result.errors.errors))

@@ -59,6 +59,8 @@ def test_ad_hoc_key_value_text_is_read_as_a_dictionary():
     ({"created_at": {"gt": "last week"}}, "created_at.gt", "'last week' is not a time"),
     ({"updated_at": {"lt": " "}}, "updated_at.lt", "is not a time"),
     ({"created_at": {"after": "2024-01-01"}}, "created_at", "unsupported parameter created_at.after"),
+    ({"created_at": 5}, "created_at", "must be a dictionary of gt, gte, lt, lte, eq, neq, got a value of type int"),
+    ({"updated_at": ["2024-01-01", 5]}, "updated_at", "got a value of type list"),
     ({"tags": {"k%d" % number: "v" for number in range(11)}}, "tags", "at most 10 keys"),
     ({"not_tags": {"family": ["v%d" % number for number in range(11)]}}, "not_tags", "at most 10 values"),
     ({"tags_any": {"family": ["web", "web"]}}, "tags_any", "values must be unique"),
