@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 PREFIX = '/_emulator'
 REQUEST_LOG_SIZE = 100_000
+#: Seconds the gateway waits before answering each IMS, Glance or IAM request (the ``latency`` setting) after a reset.
+DEFAULT_LATENCY = 0.0
 
 router = APIRouter(prefix=PREFIX)
 
@@ -84,6 +86,7 @@ class SettingsSpec(_Body):
     job_seconds: float | None = Field(default=None, ge=0)
     token_lifetime: float | None = Field(default=None, gt=0)
     consistency_lag: float | None = Field(default=None, ge=0)
+    latency: float | None = Field(default=None, ge=0, le=60)
 
 
 class BulkImagesSpec(_Body):
@@ -186,9 +189,14 @@ async def _parse(request, model):
         raise ControlError(400, 'invalid %s: %s' % (model.__name__, detail)) from None
 
 
+def latency(state):
+    """The ``latency`` setting of an app's state: what the middleware sleeps before every API request."""
+    return getattr(state, 'latency', DEFAULT_LATENCY)
+
+
 def _settings(state):
     return {'job_seconds': state.world.job_seconds, 'token_lifetime': state.identity.token_lifetime,
-            'consistency_lag': state.world.consistency_lag}
+            'consistency_lag': state.world.consistency_lag, 'latency': latency(state)}
 
 
 @router.post('/reset')
@@ -198,6 +206,7 @@ async def reset(request: Request):
     state.identity.reset()
     state.request_log.clear()
     state.faults.clear()
+    state.latency = DEFAULT_LATENCY
     return {'reset': True, 'settings': _settings(state)}
 
 
@@ -264,6 +273,8 @@ async def put_settings(request: Request):
             state.world.consistency_lag = spec.consistency_lag
     if spec.token_lifetime is not None:
         state.identity.token_lifetime = spec.token_lifetime
+    if spec.latency is not None:
+        state.latency = spec.latency
     return _settings(state)
 
 

@@ -2,10 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The outermost ASGI layer: what the cloud's API gateway does before a request reaches IMS, plus test hooks.
 
-For every HTTP request it assigns an X-Request-Id, writes the request log, applies injected faults and, for IMS
-paths, plays the gateway: unknown APIs answer 404, and every API except the version documents needs a valid token or
-AK/SK signature for a project the caller may use. IAM (/v3) authenticates itself; the control API (/_emulator) is
-open to loopback clients only and never gets faults.
+For every HTTP request it assigns an X-Request-Id, writes the request log, waits the ``latency`` setting (an emulated
+network round trip), applies injected faults and, for IMS paths, plays the gateway: unknown APIs answer 404, and every
+API except the version documents needs a valid token or AK/SK signature for a project the caller may use. IAM (/v3)
+authenticates itself; the control API (/_emulator) is open to loopback clients only and never gets latency or faults.
 """
 
 import asyncio
@@ -22,6 +22,7 @@ from starlette.routing import Match
 
 from . import signing
 from .control import PREFIX as CONTROL_PREFIX
+from .control import latency
 from .iam import PREFIX as IAM_PREFIX
 from .identity import AuthContext, IdentityError, TokenExpired, utcnow
 from .routes_versions import VERSION_DOCUMENT_PATHS
@@ -175,6 +176,9 @@ class EmulatorMiddleware:
             else:
                 await JSONResponse({'error': 'the control API answers loopback clients only'}, 403)(scope, receive, observed)
             return
+        delay = latency(self.emulator.state)
+        if delay:
+            await asyncio.sleep(delay)  # yields: other requests are served meanwhile
         fault = self.emulator.state.faults.take(method, path)
         action = fault.spec.action if fault else None
         exchange.fault = action

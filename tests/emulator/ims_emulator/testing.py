@@ -303,15 +303,14 @@ class ControlClient:
             body['job_type'] = job_type
         return self.call('POST', '/jobs/fail', body)
 
-    def settings(self, job_seconds=None, token_lifetime=None):
-        """Change job_seconds and/or token_lifetime at run time; without arguments, read them."""
-        if job_seconds is None and token_lifetime is None:
+    def settings(self, job_seconds=None, token_lifetime=None, consistency_lag=None, latency=None):
+        """Change job_seconds, token_lifetime, consistency_lag and/or latency (seconds added before answering every
+        IMS, Glance and IAM request) at run time; without arguments, read them. Returns the settings."""
+        given = {'job_seconds': job_seconds, 'token_lifetime': token_lifetime, 'consistency_lag': consistency_lag,
+                 'latency': latency}
+        body = {key: value for key, value in given.items() if value is not None}
+        if not body:
             return self.call('GET', '/settings')
-        body = {}
-        if job_seconds is not None:
-            body['job_seconds'] = job_seconds
-        if token_lifetime is not None:
-            body['token_lifetime'] = token_lifetime
         return self.call('PUT', '/settings', body)
 
     def expire_tokens(self):

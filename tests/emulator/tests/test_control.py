@@ -4,6 +4,7 @@
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -256,6 +257,35 @@ def test_settings_consistency_lag(owner, control, stopped_server, bulk):
     assert control.settings()['consistency_lag'] == 60
     assert control.reset()['settings']['consistency_lag'] == pytest.approx(0.2)
     assert control.settings()['consistency_lag'] == pytest.approx(0.2)
+
+
+def test_settings_latency(owner, control):
+    """latency: every IMS, Glance and IAM request waits that long before it is answered, control calls never do."""
+    assert control.settings()['latency'] == 0
+    settings = control.settings(latency=0.6)
+    assert settings['latency'] == pytest.approx(0.6) and settings['job_seconds'] == pytest.approx(0.3)
+    for send in (lambda: owner.get('/v2/cloudimages'), lambda: owner.get('/v2/images'), owner.issue_token):
+        started = time.monotonic()
+        assert send().status_code in (200, 201)
+        assert time.monotonic() - started >= 0.6
+    started = time.monotonic()
+    assert control.settings()['latency'] == pytest.approx(0.6)
+    control.clear_requests()
+    assert time.monotonic() - started < 0.6, 'control calls get no latency'
+    started = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(lambda _number: owner.get('/v2/cloudimages').status_code, range(4)))
+    assert statuses == [200] * 4
+    assert time.monotonic() - started < 4 * 0.6, 'the wait blocks no other request'
+    assert all(entry['duration_ms'] >= 600 for entry in api_requests(control))
+    for body in ({'latency': -0.1}, {'latency': 'slow'}):
+        response = httpx.put(control.control_endpoint + '/settings', json=body, verify=owner.info.verify)
+        assert response.status_code == 400, response.text
+    assert control.reset()['settings']['latency'] == 0
+    owner.forget_token()
+    started = time.monotonic()
+    assert owner.get('/v2/cloudimages').status_code == 200
+    assert time.monotonic() - started < 0.6
 
 
 def test_bulk_images(owner, consumer, bulk):
