@@ -55,6 +55,14 @@ def collections_path(tmp_path_factory):
     return str(root)
 
 
+def module_task(module, title, /, ignore_errors=False, **args):
+    """A task named ``title`` calling the collection's ``module`` with ``args``."""
+    task = {'name': title, 'hwcloud.ims.%s' % module: args}
+    if ignore_errors:
+        task['ignore_errors'] = True
+    return task
+
+
 @dataclass
 class PlayResult:
     """One ansible-playbook run: exit code, screen output and the recorded task results."""

@@ -8,7 +8,11 @@ Seed images of eu-de: ``web-golden-1`` (shared with eu-de_apps, pending), ``data
 shared), ``db-encrypted-1`` (encrypted), ``app-full-ecs-1`` (full-ECS).
 """
 
+from functools import partial
+
 import httpx
+
+from conftest import module_task
 
 OWNER = '67477b5b052646869adfd66f5cb8d955'  # eu-de
 APPS = 'fceeffa8d26b4158b9456c60289e2995'  # eu-de_apps
@@ -19,11 +23,7 @@ PUBLIC_CENTOS = 'be2f9bf9-18a3-47fc-8be6-a61cdb7f2100'
 MEMBERS_PATH = '/v1/cloudimages/members'
 
 
-def member_task(title, /, ignore_errors=False, **args):
-    task = {'name': title, 'hwcloud.ims.ims_image_member': args}
-    if ignore_errors:
-        task['ignore_errors'] = True
-    return task
+member_task = partial(module_task, 'ims_image_member')
 
 
 def info_task(title, /, **args):

@@ -7,8 +7,11 @@ Seed images of project eu-de: ``web-golden-1`` (tags family=web, channel=stable)
 """
 
 import sys
+from functools import partial
 
 import yaml
+
+from conftest import module_task
 
 WEB_GOLDEN = '3028e6f3-c970-4977-a7f0-65c2f564d22f'
 DATA_DISK = '83d46f5d-a0e7-4755-8766-22b532a823d3'
@@ -16,11 +19,7 @@ PUBLIC_CENTOS = 'be2f9bf9-18a3-47fc-8be6-a61cdb7f2100'
 TAG_BATCH_PATH = '/v2/67477b5b052646869adfd66f5cb8d955/images/%s/tags/action'
 
 
-def tag_task(title, /, ignore_errors=False, **args):
-    task = {'name': title, 'hwcloud.ims.ims_image_tag': args}
-    if ignore_errors:
-        task['ignore_errors'] = True
-    return task
+tag_task = partial(module_task, 'ims_image_tag')
 
 
 def world_tags(control, image_id):
