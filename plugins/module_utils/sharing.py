@@ -7,8 +7,9 @@ The owner's side (``share_images``) reads every image's members through the nati
 computes the additions and removals; the batch members API applies them (``DELETE`` then ``POST
 /v1/cloudimages/members``). Images that need the same projects go in one call, so a task normally costs one call per
 direction, each an asynchronous job that is waited for. The batch POST has no idempotency key: when its response is
-lost, the members are read again (for a while) before it is sent again. Everything the reference forbids (section 9.3) is refused
-before the first write: sharing with the own project, more than 128 members, encrypted, full-ECS and public images.
+lost, the members are read again (for a while) before it is sent again. Everything the reference forbids (section
+9.3) is refused before the first write: sharing with the own project, more than 128 members, encrypted, full-ECS and
+public images.
 
 The consumer's side (``answer_shares``) reads the calling project's own member status of every image and sends one
 ``PUT /v1/cloudimages/members`` for the images whose status differs.
