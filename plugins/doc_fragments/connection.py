@@ -4,7 +4,7 @@
 
 
 class ModuleDocFragment:  # pylint: disable=too-few-public-methods
-    """Kept in step with SETTINGS in plugins/module_utils/config.py (a unit test compares the two)."""
+    """Kept in step with SETTINGS in plugins/module_utils/_client/config.py (a unit test compares the two)."""
 
     DOCUMENTATION = r"""
 options:

@@ -4,7 +4,7 @@
 
 
 class ModuleDocFragment:  # pylint: disable=too-few-public-methods
-    """Kept in step with FILTER_ARGUMENT_SPEC in plugins/module_utils/image_query.py (a unit test compares the two)."""
+    """Kept in step with FILTER_ARGUMENT_SPEC in plugins/module_utils/_tasks/image_query.py (a unit test compares the two)."""
 
     DOCUMENTATION = r"""
 options:

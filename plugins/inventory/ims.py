@@ -123,21 +123,15 @@ cache_timeout: 3600
 
 import hashlib
 import json
-from collections import Counter
-from collections.abc import Mapping
 
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.hwcloud.ims.plugins.module_utils.config import AUTH_TOKEN, resolve_config
-from ansible_collections.hwcloud.ims.plugins.module_utils.connection import connect, new_session
-from ansible_collections.hwcloud.ims.plugins.module_utils.errors import ConfigError, ValidationError
-from ansible_collections.hwcloud.ims.plugins.module_utils.image_query import find_images, validate_query
-from ansible_collections.hwcloud.ims.plugins.plugin_utils.plugin_base import client_errors, connection_options, require_libraries, warn
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_inventory import inventory_query, project_configs, search_projects, unique_hostnames
+from ansible_collections.hwcloud.ims.plugins.plugin_utils._ims_plugin import client_errors, connection_options, require_libraries, warn
 
 # The settings that say which project is searched and who searches it: part of the cache key (secrets never are).
 _IDENTITY_SETTINGS = ("auth_url", "endpoint", "region", "project_id", "project_name", "domain_name", "username", "access_key")
-_PROJECT_KEYS = frozenset(("id", "name", "region"))
 
 _UNTRUSTED_BY_DEFAULT = hasattr(BaseInventoryPlugin, "trusted_by_default")
 
@@ -155,8 +149,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._read_config_data(path)
         require_libraries()
         with client_errors():
-            query = _filters_query(self.get_option("filters"))
-            sources = self._sources()
+            query = inventory_query(self.get_option("filters"))
+            sources = project_configs(connection_options(self), self.get_option("regions") or [], self.get_option("projects") or [])
             cache_key = self._cache_key(path, query, sources)
             # The usual Cacheable protocol: read the cache unless --flush-cache, write it when it missed or was flushed.
             results = None
@@ -167,46 +161,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 except KeyError:
                     write_cache = True
             if results is None:
-                results = self._search(sources, query)
+                results = search_projects(sources, query, warn)
             if write_cache:
                 self._cache[cache_key] = results
         self._populate(results)
-
-    def _sources(self):
-        """The CloudConfig of every project to search, in order, without repeats."""
-        options = connection_options(self)
-        regions, projects = self.get_option("regions") or [], self.get_option("projects") or []
-        if not regions and not projects:
-            return [resolve_config(options)]
-        if options["project_id"] or options["project_name"]:
-            raise ConfigError("project_id and project_name cannot be combined with regions or projects; list the projects under projects")
-        wanted = [(region, None, None) for region in regions] + [_project_entry(number, entry) for number, entry in enumerate(projects, 1)]
-        sources = []
-        for region, project_id, project_name in dict.fromkeys(wanted):
-            config = resolve_config(dict(options, region=region or options["region"]))
-            if config.auth_method == AUTH_TOKEN:
-                raise ConfigError("a pre-issued token (auth_token) is scoped to one project, so it cannot search regions or projects; "
-                                  "use AK/SK or password credentials, or leave out regions and projects")
-            # Replaces any project from the environment or clouds.yaml: each source names its own project, and a
-            # region source without one means the region's default project (looked up by the region name).
-            sources.append(config.model_copy(update={"project_id": project_id, "project_name": project_name}))
-        return sources
 
     def _cache_key(self, path, query, sources):
         identity = [{name: getattr(config, name) for name in _IDENTITY_SETTINGS} for config in sources]
         digest = hashlib.sha256(json.dumps([path, query, identity], sort_keys=True, default=str).encode("utf-8")).hexdigest()
         return "%s_%s" % (self.get_cache_key(path), digest[:16])
-
-    def _search(self, sources, query):
-        """``[{"region", "project_id", "images"}]``, one entry per distinct project, over one shared HTTP session."""
-        results = []
-        with new_session(sources[0], on_retry=warn) as session:
-            for config in sources:
-                with connect(config, on_warning=warn, session=session) as ims:
-                    # Two entries can name one project (by name and by ID); search it once.
-                    if all(result["project_id"] != ims.project_id for result in results):
-                        results.append({"region": config.region, "project_id": ims.project_id, "images": find_images(ims, query)})
-        return results
 
     def _populate(self, results):
         images = [_hostvars(image, result) for result in results for image in result["images"]]
@@ -229,45 +192,3 @@ def _hostvars(image, result):
     # inventory plugin sets as untrusted (unless the plugin declares trusted_by_default); wrapping them again there
     # would cost a third of the time spent building a large inventory.
     return hostvars if _UNTRUSTED_BY_DEFAULT else wrap_var(hostvars)
-
-
-def _filters_query(filters):
-    try:
-        return validate_query(filters)
-    except ValidationError as error:
-        raise ValidationError("filters.%s" % error.field, error.rule) from None
-
-
-def _project_entry(number, entry):
-    """(region, project ID, project name) of the entry with this (1-based) number of the projects option."""
-    if isinstance(entry, str):
-        return None, None, entry
-    keys = sorted(map(str, entry)) if isinstance(entry, Mapping) else None
-    if keys is None or set(keys) - _PROJECT_KEYS or not (entry.get("id") or entry.get("name")):
-        # Keys only, never values: a credential put there by mistake must not show up in the message.
-        found = "keys %s" % ", ".join(keys) if keys is not None else "a %s" % type(entry).__name__
-        raise ConfigError("projects entry %d must be a project name or a dictionary with id or name and optionally region, got %s" % (number, found))
-    return entry.get("region"), entry.get("id"), entry.get("name")
-
-
-def unique_hostnames(images, preferences):
-    """One host name per image (as host variables), never repeated; the rules are in DOCUMENTATION (option hostnames)."""
-    candidates = [_candidates(image, preferences) for image in images]
-    # How many images have each value, counted once per image whatever attribute it came from.
-    counts = Counter(value for values in candidates for value in set(values))
-    names, given = [], set()
-    for image, values in zip(images, candidates):
-        unique = [value for value in values if counts[value] == 1]
-        base = unique[0] if unique else "%s_%s" % (image["ims_id"], image["ims_project_id"])
-        name, number = base, 1
-        while name in given:
-            number += 1
-            name = "%s_%d" % (base, number)
-        given.add(name)
-        names.append(name)
-    return names
-
-
-def _candidates(image, preferences):
-    values = [str(image["ims_" + key]) for key in preferences if image.get("ims_" + key) not in (None, "")]
-    return list(dict.fromkeys(values + [str(image["ims_id"])]))

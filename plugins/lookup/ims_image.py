@@ -82,10 +82,8 @@ from difflib import get_close_matches
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.hwcloud.ims.plugins.module_utils.config import resolve_config
-from ansible_collections.hwcloud.ims.plugins.module_utils.connection import connect
-from ansible_collections.hwcloud.ims.plugins.module_utils.image_query import FILTER_ARGUMENT_SPEC, find_images, validate_query
-from ansible_collections.hwcloud.ims.plugins.plugin_utils.plugin_base import client_errors, connection_options, require_libraries, warn
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_query import FILTER_ARGUMENT_SPEC, find_images, validate_query
+from ansible_collections.hwcloud.ims.plugins.plugin_utils._ims_plugin import client_errors, connect_plugin, require_libraries
 
 
 class LookupModule(LookupBase):
@@ -104,8 +102,7 @@ class LookupModule(LookupBase):
             # Before Ansible's own option checks, whose messages do not say what a filter accepts.
             query = validate_query({name: value for name, value in kwargs.items() if name in FILTER_ARGUMENT_SPEC})
             self.set_options(var_options=variables, direct=kwargs)
-            config = resolve_config(connection_options(self))
-            with connect(config, on_retry=warn, on_warning=warn) as ims:
+            with connect_plugin(self) as ims:
                 images = find_images(ims, query)
                 project_id = ims.project_id
         if not images and not self.get_option("allow_empty"):

@@ -667,9 +667,10 @@ job:
       sample: ["e9e91bff-14b6-4a0b-8377-4ed0813e3360"]
 """
 
-from ansible_collections.hwcloud.ims.plugins.module_utils.image_lifecycle import ImageLifecycle
-from ansible_collections.hwcloud.ims.plugins.module_utils.image_sources import SOURCE_OPTIONS
-from ansible_collections.hwcloud.ims.plugins.module_utils.module_base import ImsModule
+from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image import IMAGE_STATES, ImageLifecycle
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_attributes import FIRMWARE_TYPES
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources import ARCHITECTURES, DISK_FORMATS, IMAGE_TYPES, OS_TYPES, SOURCE_OPTIONS
 
 TAGS = {"type": "dict"}
 DATA_DISK_OPTIONS = {
@@ -689,7 +690,7 @@ DATA_IMAGE_OPTIONS = {
 ARGUMENT_SPEC = {
     "id": {"type": "str"},
     "name": {"type": "str"},
-    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "state": {"type": "str", "choices": list(IMAGE_STATES), "default": "present"},
     "description": {"type": "str"},
     "min_ram": {"type": "int"},
     "max_ram": {"type": "int"},
@@ -702,7 +703,7 @@ ARGUMENT_SPEC = {
     "support_xen_hana": {"type": "bool"},
     "support_xen_gpu_type": {"type": "str"},
     "support_kvm_gpu_type": {"type": "str"},
-    "hw_firmware_type": {"type": "str", "choices": ["bios", "uefi"]},
+    "hw_firmware_type": {"type": "str", "choices": list(FIRMWARE_TYPES)},
     "hw_vif_multiqueue_enabled": {"type": "bool"},
     "is_config_init": {"type": "bool"},
     "instance_id": {"type": "str"},
@@ -715,15 +716,15 @@ ARGUMENT_SPEC = {
     "register": {"type": "bool", "default": False},
     "data_images": {"type": "list", "elements": "dict", "options": DATA_IMAGE_OPTIONS},
     "os_version": {"type": "str"},
-    "os_type": {"type": "str", "choices": ["Linux", "Windows", "Other"]},
+    "os_type": {"type": "str", "choices": list(OS_TYPES)},
     "min_disk": {"type": "int"},
     "is_config": {"type": "bool"},
     "cmk_id": {"type": "str"},
-    "image_type": {"type": "str", "choices": ["ECS", "BMS", "DataImage", "IsoImage"]},
-    "architecture": {"type": "str", "choices": ["x86", "arm"]},
+    "image_type": {"type": "str", "choices": list(IMAGE_TYPES)},
+    "architecture": {"type": "str", "choices": list(ARCHITECTURES)},
     "source_image": {"type": "str"},
     "local_file": {"type": "path"},
-    "disk_format": {"type": "str", "choices": ["zvhd2", "zvhd", "vhd", "raw", "iso", "qcow2"]},
+    "disk_format": {"type": "str", "choices": list(DISK_FORMATS)},
     "delete_backup": {"type": "bool"},
     "wait": {"type": "bool", "default": True},
     "wait_timeout": {"type": "int", "default": 3600},

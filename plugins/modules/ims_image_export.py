@@ -144,43 +144,21 @@ job:
       sample: SUCCESS
 """
 
-from ansible_collections.hwcloud.ims.plugins.module_utils.image_export import check_export_request, check_exportable, submit_export
-from ansible_collections.hwcloud.ims.plugins.module_utils.image_ref import is_image_id, require_image
-from ansible_collections.hwcloud.ims.plugins.module_utils.module_base import ImsModule
+from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_export import EXISTING_FILE_CHOICES, EXPORT_FORMATS, export_image
 
 
 def main():
     module = ImsModule(argument_spec={
         "image": {"type": "str", "required": True},
         "bucket_url": {"type": "str", "required": True},
-        "file_format": {"type": "str", "choices": ["qcow2", "vhd", "zvhd", "vmdk"]},
-        "existing_file": {"type": "str", "choices": ["keep", "fail"], "default": "keep"},
+        "file_format": {"type": "str", "choices": list(EXPORT_FORMATS)},
+        "existing_file": {"type": "str", "choices": list(EXISTING_FILE_CHOICES), "default": "keep"},
         "quick_export": {"type": "bool", "default": False},
         "wait": {"type": "bool", "default": True},
         "wait_timeout": {"type": "int", "default": 3600},
     })
-    params = module.params
-
-    def export(ims):
-        check_export_request(params["bucket_url"], params["file_format"], params["quick_export"])
-        # By ID any visible image, so that a public or foreign one is refused with its reason, not as "no such image".
-        image = require_image(ims, params["image"], own_only=not is_image_id(params["image"]))
-        check_exportable(ims, image, params["quick_export"])
-        what = "image %s (%s) to %s" % (image.id, image.name, params["bucket_url"])
-        if module.check_mode:
-            return {"changed": True, "msg": "would export " + what, "image_id": image.id, "job": None}
-        submission = submit_export(ims, image.id, params["bucket_url"], params["file_format"], params["quick_export"], module.warn)
-        if submission.existed:
-            if params["existing_file"] == "fail":
-                raise submission.refusal
-            return {"changed": False, "msg": "%s already exists; image %s (%s) not exported again" % (params["bucket_url"], image.id, image.name),
-                    "image_id": image.id, "job": None}
-        if submission.lost:
-            return {"changed": True, "msg": "exported %s (by a request whose response was lost)" % what, "image_id": image.id, "job": None}
-        job = ims.wait_for_job(submission.job_id, timeout=params["wait_timeout"]).to_dict() if params["wait"] else {"job_id": submission.job_id}
-        return {"changed": True, "msg": "exported " + what if params["wait"] else "started exporting " + what, "image_id": image.id, "job": job}
-
-    module.run(export)
+    module.run(lambda ims: export_image(ims, module.params, module.check_mode, module.warn))
 
 
 if __name__ == "__main__":

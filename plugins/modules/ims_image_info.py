@@ -466,18 +466,14 @@ images:
         sample: /v2/schemas/image
 """
 
-from ansible_collections.hwcloud.ims.plugins.module_utils.errors import ValidationError
-from ansible_collections.hwcloud.ims.plugins.module_utils.image_query import FILTER_ARGUMENT_SPEC, find_images, validate_query
-from ansible_collections.hwcloud.ims.plugins.module_utils.module_base import ImsModule
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_query import FILTER_ARGUMENT_SPEC, find_images, validate_query
+from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule
 
 
 def main():
     module = ImsModule(argument_spec=FILTER_ARGUMENT_SPEC)
-    try:
-        # The checks Ansible's argument spec cannot express (times, tag limits, combinations), before any request.
-        query = validate_query({name: module.params[name] for name in FILTER_ARGUMENT_SPEC})
-    except ValidationError as error:
-        module.fail(str(error))
+    # The checks Ansible's argument spec cannot express (times, tag limits, combinations), before any request.
+    query = module.preflight(validate_query, {name: module.params[name] for name in FILTER_ARGUMENT_SPEC})
     module.run(lambda ims: {"images": find_images(ims, query)})
 
 

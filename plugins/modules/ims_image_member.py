@@ -214,8 +214,8 @@ job_ids:
   sample: ["ff8080814dbd65d7014dbe0d84db0013"]
 """
 
-from ansible_collections.hwcloud.ims.plugins.module_utils.module_base import ImsModule
-from ansible_collections.hwcloud.ims.plugins.module_utils.sharing import answer_shares, share_images
+from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_member import MEMBER_ANSWERS, MEMBER_STATES, answer_shares, share_images
 
 
 def main():
@@ -223,9 +223,9 @@ def main():
         argument_spec={
             "image": {"type": "list", "elements": "str", "required": True},
             "projects": {"type": "list", "elements": "str"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "state": {"type": "str", "choices": list(MEMBER_STATES), "default": "present"},
             "purge_members": {"type": "bool", "default": False},
-            "status": {"type": "str", "choices": ["accepted", "rejected"]},
+            "status": {"type": "str", "choices": list(MEMBER_ANSWERS)},
             "wait": {"type": "bool", "default": True},
             "wait_timeout": {"type": "int", "default": 300},
         },

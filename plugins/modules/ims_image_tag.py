@@ -135,15 +135,15 @@ removed_tags:
     candidate: ""
 """
 
-from ansible_collections.hwcloud.ims.plugins.module_utils.module_base import ImsModule
-from ansible_collections.hwcloud.ims.plugins.module_utils.tag_sync import sync_image_tags
+from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_tag import TAG_STATES, sync_image_tags
 
 
 def main():
     module = ImsModule(argument_spec={
         "image": {"type": "str", "required": True},
         "tags": {"type": "dict", "required": True},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        "state": {"type": "str", "choices": list(TAG_STATES), "default": "present"},
         "purge_tags": {"type": "bool", "default": False},
     })
     params = module.params

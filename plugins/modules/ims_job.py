@@ -164,11 +164,8 @@ job:
         current_task: CreateImageByInstanceTask
 """
 
-from ansible_collections.hwcloud.ims.plugins.module_utils.errors import JobFailedError
-from ansible_collections.hwcloud.ims.plugins.module_utils.module_base import ImsModule
-
-# How long a job may answer 404 right after it was submitted (the service is eventually consistent).
-NOT_FOUND_GRACE = 60
+from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.job import show_job
 
 
 def main():
@@ -177,19 +174,8 @@ def main():
         "wait": {"type": "bool", "default": True},
         "wait_timeout": {"type": "int", "default": 1800},
     })
-    job_id, timeout = module.params["job_id"], module.params["wait_timeout"]
-
-    def show(ims):
-        if module.params["wait"]:
-            # A grace as long as the wait: a job still unknown at the end fails as "does not exist", not as a timeout.
-            job = ims.wait_for_job(job_id, timeout=timeout, not_found_grace=min(NOT_FOUND_GRACE, timeout))
-        else:
-            job = ims.get_job(job_id)
-            if job.status == "FAIL":
-                raise JobFailedError(job)
-        return {"job": job.to_dict()}
-
-    module.run(show)
+    params = module.params
+    module.run(lambda ims: show_job(ims, params["job_id"], params["wait"], params["wait_timeout"]))
 
 
 if __name__ == "__main__":

@@ -71,12 +71,13 @@ quota:
       sample: 1000
 """
 
-from ansible_collections.hwcloud.ims.plugins.module_utils.module_base import ImsModule
+from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.quota import quota_info
 
 
 def main():
     module = ImsModule(argument_spec={})
-    module.run(lambda ims: {"quota": ims.get_quota().to_dict()})
+    module.run(quota_info)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,10 @@ QUOTA_TASK = [{'name': 'quota', 'hwcloud.ims.ims_quota_info': {}}]
 
 
 def collection_env_variables():
-    """{variable: is it a secret} for every environment variable of SETTINGS in module_utils/config.py.
+    """{variable: is it a secret} for every environment variable of SETTINGS in module_utils/_client/config.py.
 
     Read from the source: this test runs outside the collection loader, which importing module_utils needs."""
-    tree = ast.parse((COLLECTION_ROOT / 'plugins' / 'module_utils' / 'config.py').read_text(encoding='utf-8'))
+    tree = ast.parse((COLLECTION_ROOT / 'plugins' / 'module_utils' / '_client' / 'config.py').read_text(encoding='utf-8'))
     variables = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, 'id', None) == 'Setting':

@@ -28,7 +28,7 @@ all while the wrong calls run.
 Cost: a module call takes about 0.7 s of CPU, most of it the module starting up, so the calls of a test run as the
 tasks of two plays side by side, and ``test_every_slot_is_refused`` runs a cover of the slots rather than all of them:
 every rule and declared combination, and as few of the other slots as name every option, sub-option and kind of each
-module. The connection options, the same in every module (one doc fragment, one argument spec in module_base), are
+module. The connection options, the same in every module (one doc fragment, one argument spec in _ims_module), are
 taken by one module each, in turn. ``test_generated_wrong_calls_are_refused`` draws from all slots, with random wrong
 values, a call per module and example.
 """

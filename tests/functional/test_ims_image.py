@@ -212,7 +212,7 @@ def test_immutable_differences_are_warnings(ansible):
     assert any('instance_id' in warning and 'cannot change' in warning for warning in result['warnings'])
 
 
-# One case per kind of rule; the rules themselves are unit-tested (test_image_sources, test_image_update).
+# One case per kind of rule; the rules themselves are unit-tested (test_image_sources, test_image_attributes).
 PURE_INPUT_ERRORS = [
     ({'name': ' bad name'}, 'cannot start or end with a space'),
     ({'name': 'ok', 'description': 'a <b>'}, 'angle brackets'),

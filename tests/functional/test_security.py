@@ -24,7 +24,7 @@ import yaml
 def _load_signer():
     """The collection's own signer, loaded from its file (it imports nothing of the collection, and the tests run
     from a checkout that is not necessarily importable as ansible_collections.hwcloud.ims)."""
-    path = Path(__file__).resolve().parents[2] / 'plugins' / 'module_utils' / 'signer.py'
+    path = Path(__file__).resolve().parents[2] / 'plugins' / 'module_utils' / '_client' / 'signer.py'
     spec = importlib.util.spec_from_file_location('hwcloud_ims_signer_under_test', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

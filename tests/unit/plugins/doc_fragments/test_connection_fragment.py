@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from ansible_collections.hwcloud.ims.plugins.doc_fragments.connection import ModuleDocFragment
-from ansible_collections.hwcloud.ims.plugins.module_utils.config import SETTINGS
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import SETTINGS
 
 OPTIONS = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
 

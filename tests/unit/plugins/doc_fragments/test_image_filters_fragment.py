@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from ansible_collections.hwcloud.ims.plugins.doc_fragments.image_filters import ModuleDocFragment
-from ansible_collections.hwcloud.ims.plugins.module_utils.image_query import FILTER_ARGUMENT_SPEC
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_query import FILTER_ARGUMENT_SPEC
 
 OPTIONS = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
 

@@ -1,11 +1,11 @@
-# Copyright: hwcloud.ims contributors
+# Copyright: contributors to hwcloud.ims
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures of the client-layer tests."""
 
 import httpx
 import pytest
 
-from ansible_collections.hwcloud.ims.plugins.module_utils.session import HttpSession, RetryPolicy
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.session import HttpSession, RetryPolicy
 from ansible_collections.hwcloud.ims.tests.unit.plugins.module_utils.fakes import FakeClock
 
 

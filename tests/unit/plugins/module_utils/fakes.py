@@ -1,4 +1,4 @@
-# Copyright: hwcloud.ims contributors
+# Copyright: contributors to hwcloud.ims
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Test doubles shared by the client-layer tests: a fake clock and scripted or routed httpx transports."""
 
@@ -6,6 +6,8 @@ import json
 import re
 
 import httpx
+
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import Poller
 
 
 class FakeClock:
@@ -21,6 +23,19 @@ class FakeClock:
     def sleep(self, seconds):
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+class WaitsOnFakeClock:
+    """What a fake client offers for waiting, as ImsClient does: pollers and the time of ``self.fake_clock``."""
+
+    def __init__(self, clock=None):
+        self.fake_clock = clock or FakeClock()
+
+    def poller(self, timeout):
+        return Poller(timeout, sleep=self.fake_clock.sleep, clock=self.fake_clock)
+
+    def clock(self):
+        return self.fake_clock()
 
 
 def answer(status=200, body=None, headers=None, text=None):

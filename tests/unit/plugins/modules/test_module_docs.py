@@ -4,7 +4,7 @@
 
 import yaml
 
-from ansible_collections.hwcloud.ims.plugins.module_utils.models import IMAGE_FIELDS, JOB_FIELDS
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import IMAGE_FIELDS, JOB_FIELDS
 from ansible_collections.hwcloud.ims.plugins.modules import ims_image_info, ims_job
 
 

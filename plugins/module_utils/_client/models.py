@@ -1,0 +1,320 @@
+# Copyright: contributors to hwcloud.ims
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Normalized IMS objects: image, job, member, quota.
+
+IMS returns stringly-typed, double-underscore-prefixed attributes ("__os_version", "__image_size": "449261568",
+"__isregistered": "true", tags as "key=value" strings). Everything above this layer sees one shape instead:
+snake_case keys without the prefix, booleans as booleans, sizes as integers and tags as a ``{key: value}`` dict.
+``IMAGE_FIELDS`` documents that shape once, for the RETURN documentation of modules and plugins.
+
+Internal to this collection, may change in any release.
+"""
+
+# Postponed annotations: ansible-test lints module_utils as Python 3.8 code, which rejects "str | None" at run time.
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.deps import BaseModel, ConfigDict, Field, PydanticValidationError, model_validator
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import UnexpectedResponseError
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.timestamps import parse_time
+
+# The normalized image: key -> description. Attributes the service returns beyond these are kept too, renamed by
+# the same rule (leading underscores dropped, "__" inside a name becomes "_", "true"/"false" strings become booleans).
+IMAGE_FIELDS = {
+    "id": "Image ID.",
+    "name": "Image name.",
+    "status": "Image status: C(queued), C(saving), C(active), C(killed) or C(deleted). Only C(active) images can be used.",
+    "visibility": "C(private), C(public) or C(shared).",
+    "imagetype": "Image type: C(gold) (public), C(private) or C(shared) (IMS C(__imagetype)).",
+    "owner": "ID of the project that owns the image.",
+    "description": "Image description (IMS C(__description)).",
+    "tags": "Image tags as a dictionary of tag key to tag value.",
+    "os_version": "OS version, for example C(Ubuntu 22.04 server 64bit) (IMS C(__os_version)).",
+    "os_type": "OS type: C(Linux), C(Windows) or C(Other) (IMS C(__os_type)).",
+    "os_bit": "OS architecture, C(32) or C(64) (IMS C(__os_bit)).",
+    "platform": "OS platform, for example C(Ubuntu), C(CentOS) or C(Windows) (IMS C(__platform)).",
+    "disk_format": "Image file format, for example C(zvhd2), C(qcow2), C(raw) or C(iso).",
+    "container_format": "Container format, normally C(bare).",
+    "min_disk": "Minimum system disk size in GB.",
+    "min_ram": "Minimum memory in MB (0 means no restriction).",
+    "max_ram": "Maximum memory in MB, if set.",
+    "image_size": "Size of the image file in bytes (IMS C(__image_size)).",
+    "protected": "Whether the image is protected from deletion.",
+    "isregistered": "Whether the image is registered (IMS C(__isregistered)).",
+    "whole_image": "Whether the image is a full-ECS image (IMS C(__whole_image)).",
+    "virtual_env_type": "Where the image is used: C(FusionCompute) (ECS system disk), C(DataImage), C(Ironic) (BMS) or C(IsoImage).",
+    "hw_firmware_type": "Boot mode: C(bios) or C(uefi).",
+    "originalimagename": "ID of the image this one was made from, if any (IMS C(__originalimagename)).",
+    "backup_id": "ID of the backup this image was made from, if any (IMS C(__backup_id)).",
+    "data_origin": "Source of the image, for example C(instance,<server id>) (IMS C(__data_origin)).",
+    "system_cmkid": "ID of the KMS key that encrypts the image, if any (IMS C(__system__cmkid)).",
+    "created_at": "Creation time (UTC, ISO 8601).",
+    "updated_at": "Last update time (UTC, ISO 8601).",
+    "active_at": "Time the image became active (UTC, ISO 8601).",
+}
+
+JOB_FIELDS = {
+    "job_id": "Job ID.",
+    "job_type": "Job type, for example C(imsCreateImageByInstance).",
+    "status": "C(INIT), C(RUNNING), C(SUCCESS) or C(FAIL).",
+    "begin_time": "Start time (UTC, ISO 8601), if known.",
+    "end_time": "End time (UTC, ISO 8601), if finished.",
+    "error_code": "Error code of a failed job.",
+    "fail_reason": "Failure reason of a failed job.",
+    "process_percent": "Progress as the service reports it (a fraction from 0 to 1), if any.",
+    "progress": "Progress in percent (0 to 100); 100 once the job succeeded.",
+    "image_ids": "IDs of every image the job produced (system, data disk and sub-job images), in order.",
+    "entities": "The job's raw C(entities) object.",
+}
+
+MEMBER_FIELDS = {
+    "image_id": "Image ID.",
+    "member_id": "Project ID of the member the image is shared with.",
+    "status": "C(pending), C(accepted) or C(rejected).",
+    "created_at": "Time the image was shared with the member.",
+    "updated_at": "Time the member status last changed.",
+}
+
+QUOTA_FIELDS = {
+    "used": "Number of private images in the region.",
+    "quota": "Maximum number of private images in the region.",
+    "min": "Lowest value the quota can be set to.",
+    "max": "Highest value the quota can be set to.",
+}
+
+# A member's answers to a share; a member that has not answered yet is pending.
+MEMBER_ANSWERS = ("accepted", "rejected")
+MEMBER_PENDING = "pending"
+
+_INTEGER_ATTRIBUTES = frozenset(("min_disk", "min_ram", "max_ram", "image_size", "size", "virtual_size"))
+_BOOLEAN_ATTRIBUTES = frozenset(("protected", "isregistered", "whole_image"))
+_TRUE_FALSE = {"true": True, "false": False}
+
+
+def attribute_name(raw_key):
+    """The normalized name of an IMS attribute: "__os_version" -> "os_version", "__system__cmkid" -> "system_cmkid"."""
+    return re.sub("_{2,}", "_", raw_key.lstrip("_"))
+
+
+def tags_to_dict(tags):
+    """IMS tags as ``{key: value}``, from "key=value" or legacy "key.value" strings or ``{"key", "value"}`` objects."""
+    if isinstance(tags, dict):
+        return {str(key): "" if value is None else str(value) for key, value in tags.items()}
+    result = {}
+    for tag in tags or ():
+        if isinstance(tag, dict):
+            result[str(tag.get("key"))] = "" if tag.get("value") is None else str(tag["value"])
+            continue
+        separator = "=" if "=" in tag else "."
+        key, _sep, value = tag.partition(separator)
+        result[key] = value
+    return result
+
+
+def tags_to_list(tags):
+    """``{key: value}`` as the ``[{"key", "value"}]`` list the IMS tag and create APIs take, sorted by key."""
+    return [{"key": key, "value": value} for key, value in sorted((tags or {}).items())]
+
+
+def _lenient_number(value, number_type):
+    """``number_type(value)``, or None for None, booleans, empty strings and anything unreadable."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return number_type(value if isinstance(value, (int, float)) else str(value).strip())
+    except ValueError:
+        return None
+
+
+def _normalize_image(raw, declared):
+    """Rename the attributes and type their values; ``declared`` are the Image model's own fields, whose text
+    attributes stay text, while undeclared ones ("__support_kvm": "true") become booleans when they are flags."""
+    # Prefixed attributes go last so that "__description" wins over a plain "description".
+    ordered = sorted(raw.items(), key=lambda item: item[0].startswith("__"))
+    image = {}
+    for raw_key, value in ordered:
+        name = attribute_name(raw_key)
+        if name == "tags":
+            value = tags_to_dict(value)
+        elif name in _INTEGER_ATTRIBUTES:
+            value = _lenient_number(value, int)
+        elif isinstance(value, str) and (name in _BOOLEAN_ATTRIBUTES or name not in declared):
+            flag = _TRUE_FALSE.get(value.strip().lower())
+            if flag is not None:
+                value = flag
+            elif name in _BOOLEAN_ATTRIBUTES:
+                value = None  # an empty or unreadable flag
+        image[name] = value
+    return image
+
+
+class _Model(BaseModel):
+    """Shared behaviour: build from an API object, dump to plain data."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @classmethod
+    def from_api(cls, raw):
+        """Parse an object as the API returns it; a malformed one raises UnexpectedResponseError."""
+        try:
+            return cls.model_validate(raw)
+        except PydanticValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(part) for part in problem.get("loc", ())) or "object"
+            raise UnexpectedResponseError("read %s" % cls.__name__.lower(), 200, message="unexpected %s in response: %s" % (where, problem.get("msg")))
+
+    def to_dict(self):
+        """Plain JSON-compatible data (datetimes as ISO 8601 strings)."""
+        return self.model_dump(mode="json")
+
+
+class Image(_Model):
+    """A normalized image; see IMAGE_FIELDS. Attributes beyond the declared ones are kept (extra="allow")."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    name: str | None = None
+    status: str | None = None
+    visibility: str | None = None
+    imagetype: str | None = None
+    owner: str | None = None
+    description: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    os_version: str | None = None
+    os_type: str | None = None
+    os_bit: str | None = None
+    platform: str | None = None
+    disk_format: str | None = None
+    container_format: str | None = None
+    min_disk: int | None = None
+    min_ram: int | None = None
+    max_ram: int | None = None
+    image_size: int | None = None
+    protected: bool | None = None
+    isregistered: bool | None = None
+    whole_image: bool | None = None
+    virtual_env_type: str | None = None
+    hw_firmware_type: str | None = None
+    originalimagename: str | None = None
+    backup_id: str | None = None
+    data_origin: str | None = None
+    system_cmkid: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    active_at: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalize(cls, raw):
+        return _normalize_image(raw, cls.model_fields) if isinstance(raw, dict) else raw
+
+    @property
+    def is_public(self):
+        """A public image (IMS calls them gold images)."""
+        return self.visibility == "public" or self.imagetype == "gold"
+
+    @property
+    def is_iso(self):
+        """An image of an ISO file, which IMS cannot copy or export."""
+        return self.virtual_env_type == "IsoImage" or self.disk_format == "iso"
+
+
+def _job_image_ids(entities):
+    candidates = [entities.get("image_id")]
+    candidates += [(sub.get("entities") or {}).get("image_id") for sub in entities.get("sub_jobs_result") or () if isinstance(sub, dict)]
+    candidates += [result.get("image_id") for result in entities.get("results") or () if isinstance(result, dict)]
+    image_ids = []
+    for image_id in candidates:
+        if image_id and image_id not in image_ids:
+            image_ids.append(image_id)
+    return image_ids
+
+
+def _job_failure(raw, entities):
+    """(error_code, fail_reason) from the job, its entities or its first failed sub-job."""
+    failed_subs = [sub for sub in entities.get("sub_jobs_result") or () if isinstance(sub, dict) and str(sub.get("status")).upper() == "FAIL"]
+    for source in [raw, entities] + failed_subs:
+        if source.get("error_code") or source.get("fail_reason"):
+            return source.get("error_code"), source.get("fail_reason")
+    return None, None
+
+
+class Job(_Model):
+    """An asynchronous IMS job; see JOB_FIELDS."""
+
+    job_id: str
+    job_type: str | None = None
+    status: str
+    begin_time: datetime | None = None
+    end_time: datetime | None = None
+    error_code: str | None = None
+    fail_reason: str | None = None
+    process_percent: float | None = None
+    progress: float | None = None
+    image_ids: list[str] = Field(default_factory=list)
+    entities: dict = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalize(cls, raw):
+        if not isinstance(raw, dict):
+            return raw
+        entities = raw.get("entities") if isinstance(raw.get("entities"), dict) else {}
+        error_code, fail_reason = _job_failure(raw, entities)
+        return dict(
+            raw,
+            status=str(raw.get("status") or "").upper(),
+            begin_time=parse_time(raw.get("begin_time")),
+            end_time=parse_time(raw.get("end_time")),
+            error_code=error_code,
+            fail_reason=fail_reason,
+            process_percent=_lenient_number(entities.get("process_percent"), float),
+            progress=_progress(raw.get("status"), _lenient_number(entities.get("process_percent"), float)),
+            image_ids=_job_image_ids(entities),
+            entities=entities,
+        )
+
+    @property
+    def finished(self):
+        return self.status in ("SUCCESS", "FAIL")
+
+
+def _progress(status, process_percent):
+    """Percent done. IMS reports a fraction (0.2 in the reference's example); a value above 1 is taken as a percentage."""
+    if str(status or "").upper() == "SUCCESS":
+        return 100.0
+    if process_percent is None:
+        return None
+    return round(process_percent * 100 if process_percent <= 1 else process_percent, 1)
+
+
+class Member(_Model):
+    """An image sharing member; see MEMBER_FIELDS."""
+
+    image_id: str
+    member_id: str
+    status: str
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class Quota(_Model):
+    """The private image quota of the project; see QUOTA_FIELDS."""
+
+    used: int
+    quota: int
+    min: int | None = None
+    max: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pick_image_resource(cls, raw):
+        """Accept the whole ``{"quotas": {"resources": [...]}}`` answer and pick the "image" resource."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("quotas"), dict):
+            return raw
+        resources = [resource for resource in raw["quotas"].get("resources") or () if isinstance(resource, dict)]
+        images = [resource for resource in resources if resource.get("type") == "image"]
+        return (images or resources or [{}])[0]

@@ -1,0 +1,111 @@
+# Copyright: contributors to hwcloud.ims
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rules of the IMS API reference for what users write (section 9: image attributes, tags, OBS addresses).
+
+Each validator raises ``ValidationError`` naming the field and the rule, so that a task can refuse bad input before
+any request is sent.
+
+Internal to this collection, may change in any release.
+"""
+
+import re
+
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
+
+IMAGE_NAME_MAX = 128
+DESCRIPTION_MAX = 1024
+TAG_KEY_MAX = 36
+TAG_VALUE_MAX = 43
+TAGS_PER_IMAGE_MAX = 10
+TAG_FILTER_KEYS_MAX = 10
+TAG_FILTER_VALUES_MAX = 10
+_IMAGE_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9._\- ]+$")
+_TAG_FORBIDDEN = '=*<>\\,|/'
+
+
+def validate_image_name(name, field="name"):
+    """1 to 128 characters: letters, digits, "-", ".", "_" and spaces, not starting or ending with a space."""
+    if not isinstance(name, str) or not name:
+        raise ValidationError(field, "an image name is required")
+    if len(name) > IMAGE_NAME_MAX:
+        raise ValidationError(field, "an image name has at most %d characters (got %d)" % (IMAGE_NAME_MAX, len(name)))
+    if name != name.strip(" "):
+        raise ValidationError(field, "an image name cannot start or end with a space")
+    if not _IMAGE_NAME_CHARACTERS.match(name):
+        raise ValidationError(field, "an image name may contain only letters, digits, hyphens (-), periods (.), underscores (_) and spaces")
+    return name
+
+
+def validate_description(description, field="description"):
+    """At most 1024 characters, without carriage returns, line feeds or angle brackets (< >)."""
+    if description is None:
+        return description
+    if not isinstance(description, str):
+        raise ValidationError(field, "a description must be a string")
+    if len(description) > DESCRIPTION_MAX:
+        raise ValidationError(field, "a description has at most %d characters (got %d)" % (DESCRIPTION_MAX, len(description)))
+    if any(character in description for character in "\r\n<>"):
+        raise ValidationError(field, "a description cannot contain line breaks or angle brackets (< >)")
+    return description
+
+
+def _check_tag_text(text, what, field, max_length, allow_empty):
+    if not isinstance(text, str):
+        raise ValidationError(field, "tag %s %r must be a string" % (what, text))
+    if not text and not allow_empty:
+        raise ValidationError(field, "a tag key cannot be empty")
+    if len(text) > max_length:
+        raise ValidationError(field, "tag %s %r is longer than %d characters" % (what, text, max_length))
+    bad = sorted(set(text) & set(_TAG_FORBIDDEN))
+    if bad:
+        raise ValidationError(field, "tag %s %r contains %s; tags cannot contain any of = * < > \\ , | /" % (what, text, " ".join(bad)))
+    if text != text.strip(" "):
+        raise ValidationError(field, "tag %s %r cannot start or end with a space" % (what, text))
+
+
+def validate_tags(tags, field="tags"):
+    """At most 10 tags; keys 1 to 36 characters, values 0 to 43; neither contains = * < > \\ , | / nor starts or
+    ends with a space. Returns the tags with values as strings (None becomes "")."""
+    if not isinstance(tags, dict):
+        raise ValidationError(field, "tags must be a dictionary of key to value")
+    if len(tags) > TAGS_PER_IMAGE_MAX:
+        raise ValidationError(field, "an image can have at most %d tags (got %d)" % (TAGS_PER_IMAGE_MAX, len(tags)))
+    normalized = {}
+    for key, value in tags.items():
+        value = "" if value is None else value
+        _check_tag_text(key, "key", field, TAG_KEY_MAX, allow_empty=False)
+        _check_tag_text(value, "value", field, TAG_VALUE_MAX, allow_empty=True)
+        normalized[key] = value
+    return normalized
+
+
+def tag_filter(tags, field="tags"):
+    """A tag-search condition (``tags``, ``tags_any``, ``not_tags``, ``not_tags_any``) from ``{key: values}``.
+
+    A value may be a string, a list of strings or None / an empty list (any value). At most 10 keys with at most
+    10 values each (API reference 5.2.3). Returns ``[{"key": ..., "values": [...]}]`` sorted by key.
+    """
+    if not isinstance(tags, dict):
+        raise ValidationError(field, "a tag filter must be a dictionary of key to value or list of values")
+    if len(tags) > TAG_FILTER_KEYS_MAX:
+        raise ValidationError(field, "a tag filter has at most %d keys (got %d)" % (TAG_FILTER_KEYS_MAX, len(tags)))
+    condition = []
+    for key in sorted(tags):
+        values = tags[key]
+        values = [] if values is None else [values] if isinstance(values, str) else list(values)
+        if not isinstance(key, str) or not key:
+            raise ValidationError(field, "a tag key cannot be empty")
+        if len(values) > TAG_FILTER_VALUES_MAX:
+            raise ValidationError(field, "tag %r: at most %d values per key (got %d)" % (key, TAG_FILTER_VALUES_MAX, len(values)))
+        if len(set(values)) != len(values):
+            raise ValidationError(field, "tag %r: values must be unique" % key)
+        condition.append({"key": key, "values": [str(value) for value in values]})
+    return condition
+
+
+def split_obs_url(url, field):
+    """``(bucket, file)`` of an OBS address ``bucket:file``, both non-empty (the reference's OBS address format)."""
+    bucket, separator, key = (url or "").partition(":") if isinstance(url, str) else ("", "", "")
+    if not separator or not bucket or not key:
+        raise ValidationError(field, "%r is not an OBS address of the form bucket:file" % (url,))
+    return bucket, key

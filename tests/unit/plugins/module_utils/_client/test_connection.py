@@ -1,0 +1,125 @@
+# Copyright: contributors to hwcloud.ims
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""connect(): each authentication method end to end against a fake IAM and IMS."""
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import resolve_config
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.connection import connect
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import AuthenticationError, ConfigError, UnexpectedResponseError
+from ansible_collections.hwcloud.ims.tests.unit.plugins.module_utils.fakes import Router, answer, body_of
+
+IAM = "https://iam.cloud.example/v3"
+IMS = "https://ims.cloud.example"
+EXPIRES = (datetime.now(timezone.utc) + timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+CATALOG = [
+    {"type": "compute", "endpoints": [{"interface": "public", "region_id": "r1", "url": "https://ecs.cloud.example/v2.1/p1"}]},
+    {"type": "image", "endpoints": [
+        {"interface": "public", "region_id": "r1", "url": "https://ims.r1.cloud.example/v2"},
+        {"interface": "internal", "region_id": "r1", "url": "https://ims-internal.r1.cloud.example"},
+        {"interface": "public", "region_id": "r2", "url": "https://ims.r2.cloud.example"},
+    ]},
+]
+
+
+def token_body(project_id="p1"):
+    return {"token": {"expires_at": EXPIRES, "project": {"id": project_id, "name": "r1"}, "catalog": CATALOG}}
+
+
+@pytest.fixture
+def cloud():
+    router = Router()
+    router.add("POST", "/v3/auth/tokens", lambda request, match: answer(201, token_body(), {"X-Subject-Token": "issued-token"}))
+    router.add("GET", "/v3/auth/tokens", lambda request, match: answer(200, token_body("p-scope")))
+    router.add("GET", "/v3/projects", lambda request, match: answer(200, {"projects": [{"id": "p-looked-up", "name": "r1"}]}))
+    router.add("GET", "/v1/cloudimages/quota", lambda request, match: answer(200, {"quotas": {"resources": [{"type": "image", "used": 1, "quota": 9}]}}))
+    return router
+
+
+def config(**options):
+    return resolve_config(options, {}, clouds_yaml_paths=["/nonexistent"])
+
+
+def test_aksk_looks_up_the_project_then_signs_ims_calls(cloud):
+    with connect(config(access_key="AK", secret_key="SK", region="r1", auth_url=IAM, endpoint=IMS), transport=cloud.transport) as ims:
+        assert ims.project_id == "p-looked-up" and ims.endpoint == IMS
+        ims.get_quota()
+    lookup, quota = cloud.requests
+    assert lookup.url.raw_path == b"/v3/projects?name=r1" and "X-Project-Id" not in lookup.headers
+    assert lookup.headers["Authorization"].startswith("SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, ")
+    assert quota.headers["X-Project-Id"] == "p-looked-up" and "x-project-id" in quota.headers["Authorization"]
+
+
+def test_aksk_with_project_id_needs_no_iam(cloud):
+    with connect(config(access_key="AK", secret_key="SK", security_token="STS", project_id="p1", endpoint=IMS), transport=cloud.transport) as ims:
+        ims.get_quota()
+    assert [request.url.path for request in cloud.requests] == ["/v1/cloudimages/quota"]
+    assert cloud.requests[0].headers["X-Security-Token"] == "STS"
+
+
+def test_password_takes_project_and_endpoint_from_iam(cloud, tmp_path):
+    options = dict(username="alice", password="pw", domain_name="dom", region="r1", auth_url=IAM, token_cache_dir=str(tmp_path))
+    with connect(config(**options), transport=cloud.transport) as ims:
+        assert (ims.project_id, ims.endpoint) == ("p1", "https://ims.r1.cloud.example")
+    issue = cloud.requests[0]
+    assert body_of(issue)["auth"]["scope"] == {"project": {"name": "r1"}}
+    with connect(config(**options), transport=cloud.transport) as ims:  # the next task reuses the cached token
+        assert ims.project_id == "p1"
+    assert len(cloud.calls("POST", "/v3/auth/tokens")) == 1
+
+
+def test_password_with_explicit_project_and_endpoint(cloud):
+    options = dict(username="alice", password="pw", domain_name="dom", project_id="p7", auth_url=IAM, endpoint=IMS, token_cache=False)
+    with connect(config(**options), transport=cloud.transport) as ims:
+        assert (ims.project_id, ims.endpoint) == ("p7", IMS)
+        ims.get_quota()
+    assert body_of(cloud.requests[0])["auth"]["scope"] == {"project": {"id": "p7"}}
+    assert cloud.requests[1].headers["X-Auth-Token"] == "issued-token"
+
+
+def test_password_refused_by_iam_names_the_user_not_the_password(tmp_path):
+    router = Router().add("POST", "/v3/auth/tokens", lambda request, match: answer(
+        401, {"error": {"code": 401, "message": "The username or password is wrong.", "title": "Unauthorized"}}))
+    options = dict(username="alice", password="hunter2-secret", domain_name="dom", region="r1", auth_url=IAM, token_cache_dir=str(tmp_path))
+    with pytest.raises(AuthenticationError) as caught:
+        connect(config(**options), transport=router.transport)
+    assert "obtain an IAM token for user alice failed: HTTP 401" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_pre_issued_token_is_inspected_for_its_scope(cloud):
+    with connect(config(auth_token="pre-issued", region="r1", auth_url=IAM), transport=cloud.transport) as ims:
+        assert (ims.project_id, ims.endpoint) == ("p-scope", "https://ims.r1.cloud.example")
+        ims.get_quota()
+    inspect, quota = cloud.requests
+    assert inspect.headers["X-Auth-Token"] == inspect.headers["X-Subject-Token"] == "pre-issued"
+    assert quota.headers["X-Auth-Token"] == "pre-issued"
+
+
+def test_pre_issued_token_with_endpoint_looks_the_project_up_by_name(cloud):
+    with connect(config(auth_token="pre-issued", region="r1", auth_url=IAM, endpoint=IMS), transport=cloud.transport) as ims:
+        assert ims.project_id == "p-looked-up"
+    lookup = cloud.requests[0]
+    assert lookup.url.raw_path == b"/v3/projects?name=r1" and lookup.headers["X-Auth-Token"] == "pre-issued"
+
+
+def test_pre_issued_token_with_project_and_endpoint_needs_no_iam(cloud):
+    with connect(config(auth_token="pre-issued", project_id="p1", endpoint=IMS), transport=cloud.transport) as ims:
+        ims.get_quota()
+    assert len(cloud.requests) == 1
+
+
+def test_no_endpoint_in_the_catalog(cloud):
+    options = dict(username="alice", password="pw", domain_name="dom", region="r3", auth_url=IAM, token_cache=False)
+    with pytest.raises(ConfigError) as caught:
+        connect(config(**options), transport=cloud.transport)
+    assert str(caught.value) == "no IMS endpoint: the IAM catalog has no image service for region r3; set the endpoint option"
+
+
+def test_project_lookup_without_a_match(cloud):
+    cloud.routes.insert(0, ("GET", re.compile("/v3/projects$"), lambda request, match: answer(200, {"projects": []})))
+    with pytest.raises(UnexpectedResponseError) as caught:
+        connect(config(access_key="AK", secret_key="SK", region="r1", auth_url=IAM, endpoint=IMS), transport=cloud.transport)
+    assert "IAM knows 0 projects named 'r1'" in str(caught.value)

@@ -1,0 +1,63 @@
+# Copyright: contributors to hwcloud.ims
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The reference's rules for names, descriptions and tags."""
+
+import pytest
+
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import tag_filter, validate_description, validate_image_name, validate_tags
+
+
+@pytest.mark.parametrize("name", ["web-1042", "CentOS 7.3 64bit", "a", "x" * 128, "ims_test.v2"])
+def test_valid_image_names(name):
+    assert validate_image_name(name) == name
+
+
+@pytest.mark.parametrize("name, rule", [
+    ("", "required"), (None, "required"), ("x" * 129, "at most 128"), (" web", "start or end with a space"), ("web ", "start or end"),
+    ("web/1", "only letters"), ("web:1", "only letters"), ("wéb", "only letters"),
+])
+def test_invalid_image_names(name, rule):
+    with pytest.raises(ValidationError) as caught:
+        validate_image_name(name)
+    assert caught.value.field == "name" and rule in str(caught.value) and str(caught.value).startswith("name: ")
+
+
+def test_description_rules():
+    assert validate_description("web golden image, commit 1a2b3c (CI #42)") is not None
+    assert validate_description(None) is None
+    for bad, rule in (("x" * 1025, "at most 1024"), ("a\nb", "line breaks"), ("a\rb", "line breaks"), ("<b>", "angle brackets"), (5, "string")):
+        with pytest.raises(ValidationError) as caught:
+            validate_description(bad, field="description")
+        assert rule in caught.value.rule and caught.value.field == "description"
+
+
+def test_tag_rules():
+    assert validate_tags({"family": "web", "channel": "", "build": None, "中文": "值"}) == {"family": "web", "channel": "", "build": "", "中文": "值"}
+    cases = [
+        ({str(index): "v" for index in range(11)}, "at most 10 tags"),
+        ({"": "v"}, "cannot be empty"),
+        ({"k" * 37: "v"}, "longer than 36"),
+        ({"k": "v" * 44}, "longer than 43"),
+        ({"a=b": "v"}, "contains ="),
+        ({"k": "a|b/c"}, "contains / |"),
+        ({" k": "v"}, "start or end with a space"),
+        ({"k": "v "}, "start or end with a space"),
+        ({"k": 5}, "must be a string"),
+        (["k"], "dictionary"),
+    ]
+    for tags, rule in cases:
+        with pytest.raises(ValidationError) as caught:
+            validate_tags(tags, field="tags")
+        assert rule in caught.value.rule, (tags, caught.value.rule)
+
+
+def test_tag_filter():
+    assert tag_filter({"family": "web", "channel": ["stable", "candidate"], "any": None}) == [
+        {"key": "any", "values": []}, {"key": "channel", "values": ["stable", "candidate"]}, {"key": "family", "values": ["web"]}]
+    with pytest.raises(ValidationError):
+        tag_filter({str(index): "v" for index in range(11)})
+    with pytest.raises(ValidationError):
+        tag_filter({"k": ["v"] * 2})
+    with pytest.raises(ValidationError):
+        tag_filter({"k": [str(index) for index in range(11)]})
