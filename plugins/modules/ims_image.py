@@ -470,25 +470,26 @@ image:
   contains:
     id:
       description:
-        - "Image ID."
+        - Image ID.
       type: str
       returned: always
       sample: "3028e6f3-c970-4977-a7f0-65c2f564d22f"
     name:
       description:
-        - "Image name."
+        - Image name.
       type: str
       returned: always
       sample: "web-1042"
     status:
       description:
-        - "Image status: C(queued), C(saving), C(active), C(killed) or C(deleted). Only C(active) images can be used."
+        - "Image status: C(queued), C(saving), C(active), C(killed) or C(deleted). Only C(active) images can
+          be used."
       type: str
       returned: always
       sample: "active"
     visibility:
       description:
-        - "C(private), C(public) or C(shared)."
+        - C(private), C(public) or C(shared).
       type: str
       returned: always
       sample: "private"
@@ -500,132 +501,297 @@ image:
       sample: "private"
     owner:
       description:
-        - "ID of the project that owns the image."
+        - ID of the project that owns the image.
       type: str
       returned: always
+      sample: "67477b5b052646869adfd66f5cb8d955"
     description:
       description:
-        - "Image description (IMS C(__description))."
+        - Image description (IMS C(__description)).
       type: str
       returned: always
+      sample: "web golden image, commit 4f2a9c1"
     tags:
       description:
-        - "Image tags as a dictionary of tag key to tag value."
+        - Image tags as a dictionary of tag key to tag value.
       type: dict
       returned: always
+      sample: {"family": "web", "channel": "stable"}
     os_version:
       description:
-        - "OS version, for example C(Ubuntu 22.04 server 64bit) (IMS C(__os_version))."
+        - OS version, for example C(Ubuntu 22.04 server 64bit) (IMS C(__os_version)).
       type: str
       returned: always
-      sample: "Ubuntu 18.04 server 64bit"
+      sample: "Ubuntu 22.04 server 64bit"
     os_type:
       description:
         - "OS type: C(Linux), C(Windows) or C(Other) (IMS C(__os_type))."
       type: str
       returned: always
+      sample: "Linux"
     os_bit:
       description:
-        - "OS architecture, C(32) or C(64) (IMS C(__os_bit))."
+        - OS architecture, C(32) or C(64) (IMS C(__os_bit)).
       type: str
       returned: always
+      sample: "64"
     platform:
       description:
-        - "OS platform, for example C(Ubuntu), C(CentOS) or C(Windows) (IMS C(__platform))."
+        - OS platform, for example C(Ubuntu), C(CentOS) or C(Windows) (IMS C(__platform)).
       type: str
       returned: always
+      sample: "Ubuntu"
     disk_format:
       description:
-        - "Image file format, for example C(zvhd2), C(qcow2), C(raw) or C(iso)."
+        - Image file format, for example C(zvhd2), C(qcow2), C(raw) or C(iso).
       type: str
       returned: always
       sample: "zvhd2"
     container_format:
       description:
-        - "Container format, normally C(bare)."
+        - Container format, normally C(bare).
       type: str
       returned: always
+      sample: "bare"
     min_disk:
       description:
-        - "Minimum system disk size in GB."
+        - Minimum system disk size in GB.
       type: int
       returned: always
       sample: 40
     min_ram:
       description:
-        - "Minimum memory in MB (0 means no restriction)."
+        - Minimum memory in MB (0 means no restriction).
       type: int
       returned: always
+      sample: 0
     max_ram:
       description:
-        - "Maximum memory in MB, if set."
+        - Maximum memory in MB, if set.
       type: int
       returned: always
     image_size:
       description:
-        - "Size of the image file in bytes (IMS C(__image_size))."
+        - Size of the image file in bytes (IMS C(__image_size)).
       type: int
       returned: always
+      sample: 3221225472
     protected:
       description:
-        - "Whether the image is protected from deletion."
+        - Whether the image is protected from deletion.
       type: bool
       returned: always
+      sample: false
     isregistered:
       description:
-        - "Whether the image is registered (IMS C(__isregistered))."
+        - Whether the image is registered (IMS C(__isregistered)).
       type: bool
       returned: always
+      sample: true
     whole_image:
       description:
-        - "Whether the image is a full-ECS image (IMS C(__whole_image))."
+        - Whether the image is a full-ECS image (IMS C(__whole_image)).
       type: bool
       returned: always
+      sample: false
     virtual_env_type:
       description:
-        - "Where the image is used: C(FusionCompute) (ECS system disk), C(DataImage), C(Ironic) (BMS) or C(IsoImage)."
+        - "Where the image is used: C(FusionCompute) (ECS system disk), C(DataImage), C(Ironic) (BMS) or
+          C(IsoImage)."
       type: str
       returned: always
+      sample: "FusionCompute"
     hw_firmware_type:
       description:
         - "Boot mode: C(bios) or C(uefi)."
       type: str
       returned: always
+      sample: "bios"
     originalimagename:
       description:
-        - "ID of the image this one was made from, if any (IMS C(__originalimagename))."
+        - ID of the image this one was made from, if any (IMS C(__originalimagename)).
       type: str
       returned: always
+      sample: "81a2265f-fe96-4db3-8f82-bb6901d00113"
     backup_id:
       description:
-        - "ID of the backup this image was made from, if any (IMS C(__backup_id))."
+        - ID of the backup this image was made from, if any (IMS C(__backup_id)).
       type: str
       returned: always
+      sample: ""
     data_origin:
       description:
-        - "Source of the image, for example C(instance,<server id>) (IMS C(__data_origin))."
+        - Source of the image, for example C(instance,<server id>) (IMS C(__data_origin)).
       type: str
       returned: always
+      sample: "instance,847d0961-f108-4c54-b3a1-6305dde81e56"
     system_cmkid:
       description:
-        - "ID of the KMS key that encrypts the image, if any (IMS C(__system__cmkid))."
+        - ID of the KMS key that encrypts the image, if any (IMS C(__system__cmkid)).
       type: str
       returned: always
     created_at:
       description:
-        - "Creation time (UTC, ISO 8601)."
+        - Creation time (UTC, ISO 8601).
       type: str
       returned: always
+      sample: "2024-05-02T09:00:00Z"
     updated_at:
       description:
-        - "Last update time (UTC, ISO 8601)."
+        - Last update time (UTC, ISO 8601).
       type: str
       returned: always
+      sample: "2024-05-02T09:12:41Z"
     active_at:
       description:
-        - "Time the image became active (UTC, ISO 8601)."
+        - Time the image became active (UTC, ISO 8601).
       type: str
       returned: always
+      sample: "2024-05-02T09:12:41Z"
+    enterprise_project_id:
+      description:
+        - Enterprise project the image belongs to; V(0) is the default enterprise project.
+      type: str
+      returned: when the service reports it
+      sample: "0"
+    support_kvm:
+      description:
+        - Whether the image supports KVM (IMS C(__support_kvm)).
+      type: bool
+      returned: when the service reports it
+    support_xen:
+      description:
+        - Whether the image supports Xen (IMS C(__support_xen)).
+      type: bool
+      returned: when the service reports it
+    support_largememory:
+      description:
+        - Whether the image supports large-memory ECSs (IMS C(__support_largememory)).
+      type: bool
+      returned: when the service reports it
+    support_diskintensive:
+      description:
+        - Whether the image supports disk-intensive ECSs (IMS C(__support_diskintensive)).
+      type: bool
+      returned: when the service reports it
+    support_highperformance:
+      description:
+        - Whether the image supports high-performance ECSs (IMS C(__support_highperformance)).
+      type: bool
+      returned: when the service reports it
+    support_xen_hana:
+      description:
+        - Whether the image supports HANA ECSs on Xen (IMS C(__support_xen_hana)).
+      type: bool
+      returned: when the service reports it
+    support_kvm_infiniband:
+      description:
+        - Whether the image supports ECSs with InfiniBand NICs on KVM (IMS C(__support_kvm_infiniband)).
+      type: bool
+      returned: when the service reports it
+    support_xen_gpu_type:
+      description:
+        - GPU type the image supports on Xen (IMS C(__support_xen_gpu_type)).
+      type: str
+      returned: when the service reports it
+    support_kvm_gpu_type:
+      description:
+        - GPU type the image supports on KVM (IMS C(__support_kvm_gpu_type)).
+      type: str
+      returned: when the service reports it
+    support_fc_inject:
+      description:
+        - Whether Cloud-Init password or key injection is B(not) supported (IMS C(__support_fc_inject)).
+      type: bool
+      returned: when the service reports it
+    support_amd:
+      description:
+        - Whether the image is for AMD x86 CPUs (IMS C(__support_amd)).
+      type: bool
+      returned: when the service reports it
+    support_arm:
+      description:
+        - Whether the image is for Arm CPUs (IMS C(__support_arm)).
+      type: bool
+      returned: when the service reports it
+    support_agent_list:
+      description:
+        - Agents the image supports, for example V(hss,ces) (IMS C(__support_agent_list)).
+      type: str
+      returned: when the service reports it
+    hw_vif_multiqueue_enabled:
+      description:
+        - Whether the image supports NIC multi-queue.
+      type: bool
+      returned: when the service reports it
+    lazyloading:
+      description:
+        - Whether the image supports lazy loading (IMS C(__lazyloading)).
+      type: bool
+      returned: when the service reports it
+    os_feature_list:
+      description:
+        - Advanced features of the image, as the JSON text the service returns (IMS C(__os_feature_list)).
+      type: str
+      returned: when the service reports it
+    image_source_type:
+      description:
+        - Backend storage of the image, V(uds) (IMS C(__image_source_type)).
+      type: str
+      returned: when the service reports it
+    root_origin:
+      description:
+        - V(file) when the image was imported from an external image file (IMS C(__root_origin)).
+      type: str
+      returned: when the service reports it
+    sequence_num:
+      description:
+        - ECS system disk slot of the image, for example V(0) (IMS C(__sequence_num)).
+      type: str
+      returned: when the service reports it
+    productcode:
+      description:
+        - Marketplace product ID of the image, if any (IMS C(__productcode)).
+      type: str
+      returned: when the service reports it
+    checksum:
+      description:
+        - Checksum field of the image; not used by IMS.
+      type: str
+      returned: when the service reports it
+    size:
+      description:
+        - Size field of the image; not used by IMS (see RV(images[].image_size)).
+      type: int
+      returned: when the service reports it
+    virtual_size:
+      description:
+        - Virtual size field of the image; not used by IMS.
+      type: int
+      returned: when the service reports it
+    deleted_at:
+      description:
+        - Time the image was deleted, for images being deleted.
+      type: str
+      returned: when the service reports it
+    file:
+      description:
+        - Path of the image file (native OpenStack API).
+      type: str
+      returned: when the service reports it
+      sample: /v2/images/3028e6f3-c970-4977-a7f0-65c2f564d22f/file
+    self:
+      description:
+        - Path of the image (native OpenStack API).
+      type: str
+      returned: when the service reports it
+      sample: /v2/images/3028e6f3-c970-4977-a7f0-65c2f564d22f
+    schema:
+      description:
+        - Path of the image schema (native OpenStack API).
+      type: str
+      returned: when the service reports it
+      sample: /v2/schemas/image
 images:
   description:
     - Every image a creation made, RV(image) first; a creation from an ECS with O(data_disks) or from a file with
@@ -633,6 +799,331 @@ images:
   type: list
   elements: dict
   returned: when O(state=present)
+  contains:
+    id:
+      description:
+        - Image ID.
+      type: str
+      returned: always
+      sample: "3028e6f3-c970-4977-a7f0-65c2f564d22f"
+    name:
+      description:
+        - Image name.
+      type: str
+      returned: always
+      sample: "web-1042"
+    status:
+      description:
+        - "Image status: C(queued), C(saving), C(active), C(killed) or C(deleted). Only C(active) images can
+          be used."
+      type: str
+      returned: always
+      sample: "active"
+    visibility:
+      description:
+        - C(private), C(public) or C(shared).
+      type: str
+      returned: always
+      sample: "private"
+    imagetype:
+      description:
+        - "Image type: C(gold) (public), C(private) or C(shared) (IMS C(__imagetype))."
+      type: str
+      returned: always
+      sample: "private"
+    owner:
+      description:
+        - ID of the project that owns the image.
+      type: str
+      returned: always
+      sample: "67477b5b052646869adfd66f5cb8d955"
+    description:
+      description:
+        - Image description (IMS C(__description)).
+      type: str
+      returned: always
+      sample: "web golden image, commit 4f2a9c1"
+    tags:
+      description:
+        - Image tags as a dictionary of tag key to tag value.
+      type: dict
+      returned: always
+      sample: {"family": "web", "channel": "stable"}
+    os_version:
+      description:
+        - OS version, for example C(Ubuntu 22.04 server 64bit) (IMS C(__os_version)).
+      type: str
+      returned: always
+      sample: "Ubuntu 22.04 server 64bit"
+    os_type:
+      description:
+        - "OS type: C(Linux), C(Windows) or C(Other) (IMS C(__os_type))."
+      type: str
+      returned: always
+      sample: "Linux"
+    os_bit:
+      description:
+        - OS architecture, C(32) or C(64) (IMS C(__os_bit)).
+      type: str
+      returned: always
+      sample: "64"
+    platform:
+      description:
+        - OS platform, for example C(Ubuntu), C(CentOS) or C(Windows) (IMS C(__platform)).
+      type: str
+      returned: always
+      sample: "Ubuntu"
+    disk_format:
+      description:
+        - Image file format, for example C(zvhd2), C(qcow2), C(raw) or C(iso).
+      type: str
+      returned: always
+      sample: "zvhd2"
+    container_format:
+      description:
+        - Container format, normally C(bare).
+      type: str
+      returned: always
+      sample: "bare"
+    min_disk:
+      description:
+        - Minimum system disk size in GB.
+      type: int
+      returned: always
+      sample: 40
+    min_ram:
+      description:
+        - Minimum memory in MB (0 means no restriction).
+      type: int
+      returned: always
+      sample: 0
+    max_ram:
+      description:
+        - Maximum memory in MB, if set.
+      type: int
+      returned: always
+    image_size:
+      description:
+        - Size of the image file in bytes (IMS C(__image_size)).
+      type: int
+      returned: always
+      sample: 3221225472
+    protected:
+      description:
+        - Whether the image is protected from deletion.
+      type: bool
+      returned: always
+      sample: false
+    isregistered:
+      description:
+        - Whether the image is registered (IMS C(__isregistered)).
+      type: bool
+      returned: always
+      sample: true
+    whole_image:
+      description:
+        - Whether the image is a full-ECS image (IMS C(__whole_image)).
+      type: bool
+      returned: always
+      sample: false
+    virtual_env_type:
+      description:
+        - "Where the image is used: C(FusionCompute) (ECS system disk), C(DataImage), C(Ironic) (BMS) or
+          C(IsoImage)."
+      type: str
+      returned: always
+      sample: "FusionCompute"
+    hw_firmware_type:
+      description:
+        - "Boot mode: C(bios) or C(uefi)."
+      type: str
+      returned: always
+      sample: "bios"
+    originalimagename:
+      description:
+        - ID of the image this one was made from, if any (IMS C(__originalimagename)).
+      type: str
+      returned: always
+      sample: "81a2265f-fe96-4db3-8f82-bb6901d00113"
+    backup_id:
+      description:
+        - ID of the backup this image was made from, if any (IMS C(__backup_id)).
+      type: str
+      returned: always
+      sample: ""
+    data_origin:
+      description:
+        - Source of the image, for example C(instance,<server id>) (IMS C(__data_origin)).
+      type: str
+      returned: always
+      sample: "instance,847d0961-f108-4c54-b3a1-6305dde81e56"
+    system_cmkid:
+      description:
+        - ID of the KMS key that encrypts the image, if any (IMS C(__system__cmkid)).
+      type: str
+      returned: always
+    created_at:
+      description:
+        - Creation time (UTC, ISO 8601).
+      type: str
+      returned: always
+      sample: "2024-05-02T09:00:00Z"
+    updated_at:
+      description:
+        - Last update time (UTC, ISO 8601).
+      type: str
+      returned: always
+      sample: "2024-05-02T09:12:41Z"
+    active_at:
+      description:
+        - Time the image became active (UTC, ISO 8601).
+      type: str
+      returned: always
+      sample: "2024-05-02T09:12:41Z"
+    enterprise_project_id:
+      description:
+        - Enterprise project the image belongs to; V(0) is the default enterprise project.
+      type: str
+      returned: when the service reports it
+      sample: "0"
+    support_kvm:
+      description:
+        - Whether the image supports KVM (IMS C(__support_kvm)).
+      type: bool
+      returned: when the service reports it
+    support_xen:
+      description:
+        - Whether the image supports Xen (IMS C(__support_xen)).
+      type: bool
+      returned: when the service reports it
+    support_largememory:
+      description:
+        - Whether the image supports large-memory ECSs (IMS C(__support_largememory)).
+      type: bool
+      returned: when the service reports it
+    support_diskintensive:
+      description:
+        - Whether the image supports disk-intensive ECSs (IMS C(__support_diskintensive)).
+      type: bool
+      returned: when the service reports it
+    support_highperformance:
+      description:
+        - Whether the image supports high-performance ECSs (IMS C(__support_highperformance)).
+      type: bool
+      returned: when the service reports it
+    support_xen_hana:
+      description:
+        - Whether the image supports HANA ECSs on Xen (IMS C(__support_xen_hana)).
+      type: bool
+      returned: when the service reports it
+    support_kvm_infiniband:
+      description:
+        - Whether the image supports ECSs with InfiniBand NICs on KVM (IMS C(__support_kvm_infiniband)).
+      type: bool
+      returned: when the service reports it
+    support_xen_gpu_type:
+      description:
+        - GPU type the image supports on Xen (IMS C(__support_xen_gpu_type)).
+      type: str
+      returned: when the service reports it
+    support_kvm_gpu_type:
+      description:
+        - GPU type the image supports on KVM (IMS C(__support_kvm_gpu_type)).
+      type: str
+      returned: when the service reports it
+    support_fc_inject:
+      description:
+        - Whether Cloud-Init password or key injection is B(not) supported (IMS C(__support_fc_inject)).
+      type: bool
+      returned: when the service reports it
+    support_amd:
+      description:
+        - Whether the image is for AMD x86 CPUs (IMS C(__support_amd)).
+      type: bool
+      returned: when the service reports it
+    support_arm:
+      description:
+        - Whether the image is for Arm CPUs (IMS C(__support_arm)).
+      type: bool
+      returned: when the service reports it
+    support_agent_list:
+      description:
+        - Agents the image supports, for example V(hss,ces) (IMS C(__support_agent_list)).
+      type: str
+      returned: when the service reports it
+    hw_vif_multiqueue_enabled:
+      description:
+        - Whether the image supports NIC multi-queue.
+      type: bool
+      returned: when the service reports it
+    lazyloading:
+      description:
+        - Whether the image supports lazy loading (IMS C(__lazyloading)).
+      type: bool
+      returned: when the service reports it
+    os_feature_list:
+      description:
+        - Advanced features of the image, as the JSON text the service returns (IMS C(__os_feature_list)).
+      type: str
+      returned: when the service reports it
+    image_source_type:
+      description:
+        - Backend storage of the image, V(uds) (IMS C(__image_source_type)).
+      type: str
+      returned: when the service reports it
+    root_origin:
+      description:
+        - V(file) when the image was imported from an external image file (IMS C(__root_origin)).
+      type: str
+      returned: when the service reports it
+    sequence_num:
+      description:
+        - ECS system disk slot of the image, for example V(0) (IMS C(__sequence_num)).
+      type: str
+      returned: when the service reports it
+    productcode:
+      description:
+        - Marketplace product ID of the image, if any (IMS C(__productcode)).
+      type: str
+      returned: when the service reports it
+    checksum:
+      description:
+        - Checksum field of the image; not used by IMS.
+      type: str
+      returned: when the service reports it
+    size:
+      description:
+        - Size field of the image; not used by IMS (see RV(images[].image_size)).
+      type: int
+      returned: when the service reports it
+    virtual_size:
+      description:
+        - Virtual size field of the image; not used by IMS.
+      type: int
+      returned: when the service reports it
+    deleted_at:
+      description:
+        - Time the image was deleted, for images being deleted.
+      type: str
+      returned: when the service reports it
+    file:
+      description:
+        - Path of the image file (native OpenStack API).
+      type: str
+      returned: when the service reports it
+      sample: /v2/images/3028e6f3-c970-4977-a7f0-65c2f564d22f/file
+    self:
+      description:
+        - Path of the image (native OpenStack API).
+      type: str
+      returned: when the service reports it
+      sample: /v2/images/3028e6f3-c970-4977-a7f0-65c2f564d22f
+    schema:
+      description:
+        - Path of the image schema (native OpenStack API).
+      type: str
+      returned: when the service reports it
+      sample: /v2/schemas/image
 job:
   description:
     - The creation job, V(null) when nothing was created or the creation needed no job (O(local_file)).
@@ -646,25 +1137,70 @@ job:
       type: str
       returned: always
       sample: ff8080814dbd65d7014dbe0d84db0013
+    job_type:
+      description:
+        - Job type, for example C(imsCreateImageByInstance).
+      type: str
+      returned: when waited for
+      sample: imsCreateImageByInstance
     status:
       description:
-        - C(SUCCESS) once waited for.
+        - C(INIT), C(RUNNING), C(SUCCESS) or C(FAIL).
       type: str
       returned: when waited for
       sample: SUCCESS
+    begin_time:
+      description:
+        - Start time (UTC, ISO 8601), if known.
+      type: str
+      returned: when waited for
+      sample: "2024-05-02T09:00:03.586000Z"
+    end_time:
+      description:
+        - End time (UTC, ISO 8601), if finished.
+      type: str
+      returned: when waited for
+      sample: "2024-05-02T09:12:41.120000Z"
+    error_code:
+      description:
+        - Error code of a failed job.
+      type: str
+      returned: when waited for
+      sample: IMG.0014
+    fail_reason:
+      description:
+        - Failure reason of a failed job.
+      type: str
+      returned: when waited for
+    process_percent:
+      description:
+        - Progress as the service reports it (a fraction from 0 to 1), if any.
+      type: float
+      returned: when waited for
+      sample: 1.0
     progress:
       description:
-        - Progress in percent.
+        - Progress in percent (0 to 100); 100 once the job succeeded.
       type: float
       returned: when waited for
       sample: 100.0
     image_ids:
       description:
-        - IDs of every image the job made.
+        - IDs of every image the job produced (system, data disk and sub-job images), in order.
       type: list
       elements: str
       returned: when waited for
       sample: ["e9e91bff-14b6-4a0b-8377-4ed0813e3360"]
+    entities:
+      description:
+        - The job's raw C(entities) object.
+      type: dict
+      returned: when waited for
+      sample:
+        image_id: e9e91bff-14b6-4a0b-8377-4ed0813e3360
+        image_name: web-1042
+        process_percent: 1.0
+        current_task: CreateImageByInstanceTask
 """
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule

@@ -135,13 +135,71 @@ job:
         - Job ID.
       type: str
       returned: always
-      sample: edc89b490d7d4392898e19b2deb34797
+      sample: ff8080814dbd65d7014dbe0d84db0013
+    job_type:
+      description:
+        - Job type, for example C(imsCreateImageByInstance).
+      type: str
+      returned: when waited for
+      sample: imsCreateImageByInstance
     status:
       description:
-        - C(SUCCESS) once waited for.
+        - C(INIT), C(RUNNING), C(SUCCESS) or C(FAIL).
       type: str
       returned: when waited for
       sample: SUCCESS
+    begin_time:
+      description:
+        - Start time (UTC, ISO 8601), if known.
+      type: str
+      returned: when waited for
+      sample: "2024-05-02T09:00:03.586000Z"
+    end_time:
+      description:
+        - End time (UTC, ISO 8601), if finished.
+      type: str
+      returned: when waited for
+      sample: "2024-05-02T09:12:41.120000Z"
+    error_code:
+      description:
+        - Error code of a failed job.
+      type: str
+      returned: when waited for
+      sample: IMG.0014
+    fail_reason:
+      description:
+        - Failure reason of a failed job.
+      type: str
+      returned: when waited for
+    process_percent:
+      description:
+        - Progress as the service reports it (a fraction from 0 to 1), if any.
+      type: float
+      returned: when waited for
+      sample: 1.0
+    progress:
+      description:
+        - Progress in percent (0 to 100); 100 once the job succeeded.
+      type: float
+      returned: when waited for
+      sample: 100.0
+    image_ids:
+      description:
+        - IDs of every image the job produced (system, data disk and sub-job images), in order.
+      type: list
+      elements: str
+      returned: when waited for
+      sample: ["e9e91bff-14b6-4a0b-8377-4ed0813e3360"]
+    entities:
+      description:
+        - The job's raw C(entities) object.
+      type: dict
+      returned: when waited for
+      sample:
+        image_id: e9e91bff-14b6-4a0b-8377-4ed0813e3360
+        image_name: web-1042
+        process_percent: 1.0
+        current_task: CreateImageByInstanceTask
 """
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule

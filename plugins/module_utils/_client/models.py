@@ -55,6 +55,38 @@ IMAGE_FIELDS = {
     "active_at": "Time the image became active (UTC, ISO 8601).",
 }
 
+# Attributes the service reports for some images only: kept as it names them, documented here once.
+IMAGE_REPORTED_FIELDS = {
+    "enterprise_project_id": "Enterprise project the image belongs to; V(0) is the default enterprise project.",
+    "support_kvm": "Whether the image supports KVM (IMS C(__support_kvm)).",
+    "support_xen": "Whether the image supports Xen (IMS C(__support_xen)).",
+    "support_largememory": "Whether the image supports large-memory ECSs (IMS C(__support_largememory)).",
+    "support_diskintensive": "Whether the image supports disk-intensive ECSs (IMS C(__support_diskintensive)).",
+    "support_highperformance": "Whether the image supports high-performance ECSs (IMS C(__support_highperformance)).",
+    "support_xen_hana": "Whether the image supports HANA ECSs on Xen (IMS C(__support_xen_hana)).",
+    "support_kvm_infiniband": "Whether the image supports ECSs with InfiniBand NICs on KVM (IMS C(__support_kvm_infiniband)).",
+    "support_xen_gpu_type": "GPU type the image supports on Xen (IMS C(__support_xen_gpu_type)).",
+    "support_kvm_gpu_type": "GPU type the image supports on KVM (IMS C(__support_kvm_gpu_type)).",
+    "support_fc_inject": "Whether Cloud-Init password or key injection is B(not) supported (IMS C(__support_fc_inject)).",
+    "support_amd": "Whether the image is for AMD x86 CPUs (IMS C(__support_amd)).",
+    "support_arm": "Whether the image is for Arm CPUs (IMS C(__support_arm)).",
+    "support_agent_list": "Agents the image supports, for example V(hss,ces) (IMS C(__support_agent_list)).",
+    "hw_vif_multiqueue_enabled": "Whether the image supports NIC multi-queue.",
+    "lazyloading": "Whether the image supports lazy loading (IMS C(__lazyloading)).",
+    "os_feature_list": "Advanced features of the image, as the JSON text the service returns (IMS C(__os_feature_list)).",
+    "image_source_type": "Backend storage of the image, V(uds) (IMS C(__image_source_type)).",
+    "root_origin": "V(file) when the image was imported from an external image file (IMS C(__root_origin)).",
+    "sequence_num": "ECS system disk slot of the image, for example V(0) (IMS C(__sequence_num)).",
+    "productcode": "Marketplace product ID of the image, if any (IMS C(__productcode)).",
+    "checksum": "Checksum field of the image; not used by IMS.",
+    "size": "Size field of the image; not used by IMS (see RV(images[].image_size)).",
+    "virtual_size": "Virtual size field of the image; not used by IMS.",
+    "deleted_at": "Time the image was deleted, for images being deleted.",
+    "file": "Path of the image file (native OpenStack API).",
+    "self": "Path of the image (native OpenStack API).",
+    "schema": "Path of the image schema (native OpenStack API).",
+}
+
 JOB_FIELDS = {
     "job_id": "Job ID.",
     "job_type": "Job type, for example C(imsCreateImageByInstance).",
