@@ -2,6 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """hwcloud.ims.ims_job through ansible-playbook against the emulator: waiting, showing, failures, timeouts, TLS."""
 
+from datetime import datetime
+
 import httpx
 import pytest
 
@@ -50,7 +52,8 @@ def test_returns_every_image_a_finished_job_made(ansible, control, auth, check):
     assert waited['changed'] is False
     assert (job['job_id'], job['job_type'], job['status']) == (job_id, 'imsCreateImageByInstance', 'SUCCESS')
     assert job['progress'] == 100 and job['process_percent'] == 1
-    assert job['begin_time'].endswith('Z') and job['end_time'] >= job['begin_time']
+    # Times are ISO 8601 in UTC; compared as times (a whole second is written without a fraction).
+    assert job['begin_time'].endswith('Z') and datetime.fromisoformat(job['end_time']) >= datetime.fromisoformat(job['begin_time'])
     assert job['error_code'] is None and job['fail_reason'] is None
     assert len(job['image_ids']) == 3 and len(job['entities']['sub_jobs_list']) == 3
     assert play.task('show')['result']['job'] == job
