@@ -14,20 +14,6 @@ from datetime import datetime, timedelta, timezone
 from .errors import ImsError
 from .world import SORT_KEYS
 
-# --- the caller -------------------------------------------------------------------------------------------------
-
-
-def caller_project_id(request):
-    """The project of the authenticated caller (the middleware has checked the credentials)."""
-    return request.state.auth.project_id
-
-
-def check_path_project(request, project_id):
-    """A project id in the path must be the caller's own."""
-    if project_id != caller_project_id(request):
-        raise ImsError('IMG.0067')
-
-
 # --- JSON bodies ------------------------------------------------------------------------------------------------
 
 
