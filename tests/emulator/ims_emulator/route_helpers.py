@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from .attributes import check_description, check_enterprise_project, check_name, check_ram, request_tags
 from .errors import ImsError
-from .query import check_patch_value
+from .patch import check_patch_value
 from .world import visible_members
 
 GIB = 1024 ** 3
