@@ -18,8 +18,9 @@ from starlette.requests import ClientDisconnect
 from .attributes import MAX_TAGS, check_choice, check_name, check_os_version, check_size, split_tag
 from .bodies import read_json, read_object
 from .errors import ImsError, ImsRoute
+from .listing import list_images, parse_changes_since, parse_image_query
+from .params import parse_int, single_params
 from .patch import MUTABLE_ATTRIBUTES, is_custom_attribute, parse_patch
-from .query import list_images, parse_changes_since, parse_image_query, parse_int, single_params
 from .route_helpers import (check_quota, owned_image, patch_image, put_tag, remove_tag, transaction, visible_image,
                             visible_member)
 from .world import DEFAULT_OS_VERSION, MEMBERS_SCHEMA, member_view, visible_members

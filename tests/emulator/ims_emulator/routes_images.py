@@ -19,8 +19,9 @@ from .attributes import (FIRMWARE_TYPES, OS_TYPES, check_architecture, check_cho
                          check_os_version, check_size, request_tags, split_obs_url)
 from .bodies import read_json, read_object
 from .errors import ImsError, ImsRoute
+from .listing import list_images, parse_image_query
+from .params import single_params
 from .patch import MUTABLE_ATTRIBUTES, parse_patch
-from .query import list_images, parse_image_query, single_params
 from .route_helpers import GIB, TIB, ImageFields, check_quota, job_accepted, owned_image, patch_image, transaction
 from .seed import FILE_FORMATS, BackupSeed
 from .world import DEFAULT_OS_VERSION

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from .attributes import check_choice
 from .errors import ImsError, ImsRoute
-from .query import single_params
+from .params import single_params
 from .route_helpers import locked_world, transaction
 
 router = APIRouter(route_class=ImsRoute)

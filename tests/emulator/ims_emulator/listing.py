@@ -1,7 +1,7 @@
 # Copyright: contributors to hwcloud.ims
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What clients send, checked as IMS checks it: query parameters and the filters, sorting and paging of image
-listings.
+"""Listing images: the query parameters of the image listings (filters, time filters, ``changes-since``, visibility,
+sorting and paging) parsed into an ``ImageQuery``, and one page of the images it selects.
 
 Every refusal is an ImsError with the documented code; nothing a client sends may end in an unhandled exception.
 """
@@ -12,9 +12,8 @@ from datetime import datetime, timedelta, timezone
 
 from .attributes import OS_TYPES, check_architecture, check_choice, check_enterprise_project, split_tag
 from .errors import ImsError
+from .params import parse_bool, parse_int
 from .world import SORT_KEYS
-
-# --- listing images ---------------------------------------------------------------------------------------------
 
 _TIME_OPERATORS = {'gt': operator.gt, 'gte': operator.ge, 'lt': operator.lt, 'lte': operator.le,
                    'eq': operator.eq, 'neq': operator.ne}
@@ -24,27 +23,6 @@ _MEMBER_STATUSES = ('accepted', 'rejected', 'pending')
 _IMAGE_TYPES = ('gold', 'private', 'shared')
 _ENVIRONMENTS = ('FusionCompute', 'Ironic', 'DataImage', 'IsoImage')
 MAX_LIMIT = 1000
-
-
-def single_params(params):
-    """Query parameters as a dict; a parameter given twice is refused."""
-    items = params.multi_items()
-    result = dict(items)
-    if len(result) != len(items):
-        raise ImsError('IMG.0001')
-    return result
-
-
-def parse_bool(text):
-    if text.lower() not in ('true', 'false'):
-        raise ImsError('IMG.0001')
-    return text.lower() == 'true'
-
-
-def parse_int(text, code='IMG.0001'):
-    if not re.fullmatch(r'-?\d+', text):
-        raise ImsError(code)
-    return int(text)
 
 
 def parse_time_filter(text):
