@@ -1,6 +1,7 @@
 # Copyright: contributors to hwcloud.ims
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The README's API list is the app's route table, route by route and module by module.
+"""The README's map of the emulator is the code's: its API list is the app's route table, route by route and module
+by module, and its code layout table names every file of the package.
 
 Unlike the rest of this suite, these tests look inside: they build the app in-process (no server, no request) to
 read its route table.
@@ -17,11 +18,14 @@ except ImportError:  # FastAPI before 0.137.2: include_router copies every route
     iter_route_contexts = None
 
 README = Path(__file__).resolve().parents[1] / 'README.md'
+PACKAGE = README.parent / 'ims_emulator'
 API_LIST_START = '<!-- api-list:start -->'
 API_LIST_END = '<!-- api-list:end -->'
+LAYOUT_HEADING = '## Code layout and adding an API'
 
 _GROUP = re.compile(r'^# (?P<module>\w+\.py): \S')
 _ROUTE = re.compile(r'^(?P<method>[A-Z]+) +(?P<path>/\S*)$')
+_LAYOUT_ROW = re.compile(r'^\| `(?P<file>[^`]+)` \|')
 
 
 def readme_section(start, is_end):
@@ -101,3 +105,12 @@ def test_every_listed_route_stands_under_the_module_serving_it():
                  for key in listed.keys() & served.keys() if listed[key] != served[key]}
     assert not misplaced, 'routes under the wrong module in the API list:%s' % _entries(misplaced, misplaced)
 
+
+def test_the_layout_table_names_every_file_of_the_package():
+    section = readme_section(LAYOUT_HEADING, lambda line: line.startswith('## '))
+    described = [match['file'] for match in map(_LAYOUT_ROW.match, section) if match]
+    files = sorted(path.name for path in PACKAGE.iterdir() if path.is_file() and path.suffix in ('.py', '.yaml'))
+    assert len(described) == len(set(described)), 'a file is described twice: %s' % described
+    assert sorted(described) == files, (
+        'the code layout table of tests/emulator/README.md\n  lacks: %s\n  names files that are gone: %s'
+        % (sorted(set(files) - set(described)) or 'none', sorted(set(described) - set(files)) or 'none'))
