@@ -1,8 +1,8 @@
 # Copyright: contributors to hwcloud.ims
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the IMS extension route modules and the Glance routes share: entering the world for a call, finding an image
-as the caller may see or change it, the quota check, the answer of an asynchronous call, the fields every created
-image takes, JSON-patch updates, tags and members.
+"""What the IMS extension route modules and the Glance routes share: the caller's project, entering the world for a
+call, finding an image as the caller may see or change it, the quota check, the answer of an asynchronous call, the
+fields every created image takes, JSON-patch updates, tags and members.
 
 The extension APIs answer an unknown or foreign image with 400 IMG.0027 and a change only the owner may make with
 400 IMG.0047; Glance answers 404 and 403 with the same codes: the lookups take the statuses as arguments.
@@ -13,13 +13,24 @@ from dataclasses import dataclass
 
 from fastapi.responses import JSONResponse
 
+from .attributes import check_description, check_enterprise_project, check_name, check_ram, request_tags
 from .errors import ImsError
-from .query import (caller_project_id, check_description, check_enterprise_project, check_name, check_patch_value,
-                    check_path_project, check_ram, request_tags)
+from .patch import check_patch_value
 from .world import visible_members
 
 GIB = 1024 ** 3
 TIB = 1024 * GIB
+
+
+def caller_project_id(request):
+    """The project of the authenticated caller (the middleware has checked the credentials)."""
+    return request.state.auth.project_id
+
+
+def check_path_project(request, project_id):
+    """A project id in the path must be the caller's own."""
+    if project_id != caller_project_id(request):
+        raise ImsError('IMG.0067')
 
 
 @contextmanager

@@ -8,8 +8,9 @@ Unknown or foreign images answer IMG.0027 ("does not exist").
 
 from fastapi import APIRouter, Request
 
+from .attributes import check_choice, split_obs_url
+from .bodies import read_object
 from .errors import ImsError, ImsRoute
-from .query import check_choice, read_object, split_obs_url
 from .route_helpers import GIB, TIB, ImageFields, check_quota, job_accepted, transaction, visible_image
 from .seed import ObjectSeed
 

@@ -15,10 +15,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.requests import ClientDisconnect
 
+from .attributes import MAX_TAGS, check_choice, check_name, check_os_version, check_size, split_tag
+from .bodies import read_json, read_object
 from .errors import ImsError, ImsRoute
-from .query import (MAX_TAGS, MUTABLE_ATTRIBUTES, check_choice, check_name, check_os_version, check_size,
-                    is_custom_attribute, list_images, parse_changes_since, parse_image_query, parse_int, parse_patch,
-                    read_json, read_object, single_params, split_tag)
+from .listing import list_images, parse_changes_since, parse_image_query
+from .params import parse_int, single_params
+from .patch import MUTABLE_ATTRIBUTES, is_custom_attribute, parse_patch
 from .route_helpers import (check_quota, owned_image, patch_image, put_tag, remove_tag, transaction, visible_image,
                             visible_member)
 from .world import DEFAULT_OS_VERSION, MEMBERS_SCHEMA, member_view, visible_members

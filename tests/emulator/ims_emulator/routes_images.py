@@ -15,10 +15,13 @@ from typing import NamedTuple
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from .attributes import (FIRMWARE_TYPES, OS_TYPES, check_architecture, check_choice, check_description, check_name,
+                         check_os_version, check_size, request_tags, split_obs_url)
+from .bodies import read_json, read_object
 from .errors import ImsError, ImsRoute
-from .query import (FIRMWARE_TYPES, OS_TYPES, check_architecture, check_choice, check_description, check_name,
-                    check_os_version, check_size, list_images, parse_image_query, parse_patch, read_json, read_object,
-                    request_tags, single_params, split_obs_url, MUTABLE_ATTRIBUTES)
+from .listing import list_images, parse_image_query
+from .params import single_params
+from .patch import MUTABLE_ATTRIBUTES, parse_patch
 from .route_helpers import GIB, TIB, ImageFields, check_quota, job_accepted, owned_image, patch_image, transaction
 from .seed import FILE_FORMATS, BackupSeed
 from .world import DEFAULT_OS_VERSION

@@ -10,8 +10,10 @@ Unknown or foreign images answer IMG.0027 ("does not exist"); the restrictions o
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from .attributes import check_choice
+from .bodies import read_object
 from .errors import ImsError, ImsRoute
-from .query import check_choice, parse_int, read_object, single_params
+from .params import parse_int, single_params
 from .route_helpers import (job_accepted, locked_world, owned_image, transaction, visible_image,
                             visible_member)
 from .world import MEMBERS_SCHEMA, member_view, visible_members

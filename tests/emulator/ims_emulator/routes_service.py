@@ -10,8 +10,9 @@ An unknown job, or a new one still within the consistency lag, answers 404 IMG.0
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from .attributes import check_choice
 from .errors import ImsError, ImsRoute
-from .query import check_choice, single_params
+from .params import single_params
 from .route_helpers import locked_world, transaction
 
 router = APIRouter(route_class=ImsRoute)

@@ -11,9 +11,11 @@ also answer errors in their flat ``error_code``/``error_msg`` shape (see errors.
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from .attributes import check_tag_string, tag_object
+from .bodies import read_object
 from .errors import ImsError, ImsRoute
-from .query import (check_tag_string, list_images, parse_image_query, parse_int, read_object, single_params,
-                    tag_object)
+from .listing import list_images, parse_image_query
+from .params import parse_int, single_params
 from .route_helpers import locked_world, owned_image, put_tag, remove_tag, transaction
 from .world import render_tag
 
