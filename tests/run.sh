@@ -6,8 +6,8 @@
 #
 # It creates .venv (see tests/harness/bootstrap.sh), stages the collection as ansible_collections/hwcloud/ims in a
 # temporary directory and runs, in that copy: ansible-test sanity, ansible-test units, the pytest suites (the
-# emulator's, and the end-to-end tests that run Ansible against it), ansible-lint (production profile) and the
-# changelog linter. Exits non-zero when any step fails.
+# emulator's, and the end-to-end tests that run Ansible against it), ruff and ansible-lint (production profile)
+# and the changelog linter. Exits non-zero when any step fails.
 set -uo pipefail
 
 # shellcheck source=tests/harness/bootstrap.sh
@@ -74,8 +74,9 @@ step_pytest() {
     run_pytest tests/emulator/tests tests/functional
 }
 
+# Formatting and lint of the Python code (ruff.toml), then ansible-lint's production profile.
 step_lint() {
-    (cd "$COLLECTION" && ansible-lint)
+    (cd "$COLLECTION" && ruff format --check --diff . && ruff check . && ansible-lint)
 }
 
 step_changelog() {

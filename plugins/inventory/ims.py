@@ -174,7 +174,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _populate(self, results):
         images = [_hostvars(image, result) for result in results for image in result["images"]]
         strict = self.get_option("strict")
-        for host, hostvars in zip(unique_hostnames(images, self.get_option("hostnames")), images):
+        for host, hostvars in zip(unique_hostnames(images, self.get_option("hostnames")), images, strict=True):
             self.inventory.add_host(host)
             for key, value in hostvars.items():
                 self.inventory.set_variable(host, key, value)

@@ -18,7 +18,8 @@ and the API details (HTTP status, IMS error code, request id), never a traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.errors import NoLogError, UnsupportedError
 
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import SETTINGS, argument_spec as connection_argument_spec, resolve_config
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import SETTINGS, resolve_config
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import argument_spec as connection_argument_spec
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.connection import connect
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.deps import DEPS_IMPORT_ERROR, missing_requirements
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ApiError, ImsError, JobFailedError, JobTimeoutError, ResponseLostError
@@ -41,8 +42,10 @@ class _AnsibleModule(AnsibleModule):
         self._not_a_dict = {}
         super().__init__(*args, **kwargs)
         for name, value in self._not_a_dict.items():
-            self.fail_json(msg="argument '%s' is of type %s and we were unable to convert to dict: a dictionary of its sub-options is "
-                           "expected" % (name, type(value).__name__))
+            self.fail_json(
+                msg="argument '%s' is of type %s and we were unable to convert to dict: a dictionary of its sub-options is "
+                "expected" % (name, type(value).__name__)
+            )
 
     def _load_params(self):
         super()._load_params()
@@ -100,8 +103,10 @@ class ImsModule:
         try:
             config = resolve_config({name: self.params.get(name) for name in CONNECTION_OPTIONS})
             if not config.validate_certs:
-                self.warn("validate_certs is false: TLS certificates are not verified, so the IMS and IAM servers are not "
-                          "authenticated; set ca_path to a CA bundle instead")
+                self.warn(
+                    "validate_certs is false: TLS certificates are not verified, so the IMS and IAM servers are not "
+                    "authenticated; set ca_path to a CA bundle instead"
+                )
             with connect(config, on_retry=self.warn, on_warning=self.warn, read_only=self.check_mode) as ims:
                 result = task(ims)
         except ImsError as error:

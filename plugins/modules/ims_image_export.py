@@ -207,15 +207,17 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_export im
 
 
 def main():
-    module = ImsModule(argument_spec={
-        "image": {"type": "str", "required": True},
-        "bucket_url": {"type": "str", "required": True},
-        "file_format": {"type": "str", "choices": list(EXPORT_FORMATS)},
-        "existing_file": {"type": "str", "choices": list(EXISTING_FILE_CHOICES), "default": "keep"},
-        "quick_export": {"type": "bool", "default": False},
-        "wait": {"type": "bool", "default": True},
-        "wait_timeout": {"type": "int", "default": 3600},
-    })
+    module = ImsModule(
+        argument_spec={
+            "image": {"type": "str", "required": True},
+            "bucket_url": {"type": "str", "required": True},
+            "file_format": {"type": "str", "choices": list(EXPORT_FORMATS)},
+            "existing_file": {"type": "str", "choices": list(EXISTING_FILE_CHOICES), "default": "keep"},
+            "quick_export": {"type": "bool", "default": False},
+            "wait": {"type": "bool", "default": True},
+            "wait_timeout": {"type": "int", "default": 3600},
+        }
+    )
     module.run(lambda ims: export_image(ims, module.params, module.check_mode, module.warn))
 
 

@@ -466,8 +466,8 @@ images:
         sample: /v2/schemas/image
 """
 
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_query import FILTER_ARGUMENT_SPEC, find_images, validate_query
 from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_query import FILTER_ARGUMENT_SPEC, find_images, validate_query
 
 
 def main():

@@ -238,8 +238,7 @@ def main():
     if params["status"]:
         module.run(lambda ims: answer_shares(ims, params["image"], params["status"], **waiting))
     else:
-        module.run(lambda ims: share_images(ims, params["image"], params["projects"], params["state"], params["purge_members"],
-                                            warn=module.warn, **waiting))
+        module.run(lambda ims: share_images(ims, params["image"], params["projects"], params["state"], params["purge_members"], warn=module.warn, **waiting))
 
 
 if __name__ == "__main__":

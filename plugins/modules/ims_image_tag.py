@@ -140,12 +140,14 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_tag impor
 
 
 def main():
-    module = ImsModule(argument_spec={
-        "image": {"type": "str", "required": True},
-        "tags": {"type": "dict", "required": True},
-        "state": {"type": "str", "choices": list(TAG_STATES), "default": "present"},
-        "purge_tags": {"type": "bool", "default": False},
-    })
+    module = ImsModule(
+        argument_spec={
+            "image": {"type": "str", "required": True},
+            "tags": {"type": "dict", "required": True},
+            "state": {"type": "str", "choices": list(TAG_STATES), "default": "present"},
+            "purge_tags": {"type": "bool", "default": False},
+        }
+    )
     params = module.params
     module.run(lambda ims: sync_image_tags(ims, params["image"], params["tags"], params["purge_tags"], params["state"], module.check_mode))
 

@@ -169,11 +169,13 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.job import show
 
 
 def main():
-    module = ImsModule(argument_spec={
-        "job_id": {"type": "str", "required": True},
-        "wait": {"type": "bool", "default": True},
-        "wait_timeout": {"type": "int", "default": 1800},
-    })
+    module = ImsModule(
+        argument_spec={
+            "job_id": {"type": "str", "required": True},
+            "wait": {"type": "bool", "default": True},
+            "wait_timeout": {"type": "int", "default": 1800},
+        }
+    )
     params = module.params
     module.run(lambda ims: show_job(ims, params["job_id"], params["wait"], params["wait_timeout"]))
 

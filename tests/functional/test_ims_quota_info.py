@@ -4,7 +4,7 @@
 
 
 def test_quota(ansible, control):
-    result = ansible.module('hwcloud.ims.ims_quota_info')
-    assert result['changed'] is False
-    assert result['quota'] == {'used': 6, 'quota': 100, 'min': 1, 'max': 1000}
-    assert [entry['path'] for entry in control.requests() if entry['path'].startswith('/v1/')] == ['/v1/cloudimages/quota']
+    result = ansible.module("hwcloud.ims.ims_quota_info")
+    assert result["changed"] is False
+    assert result["quota"] == {"used": 6, "quota": 100, "min": 1, "max": 1000}
+    assert [entry["path"] for entry in control.requests() if entry["path"].startswith("/v1/")] == ["/v1/cloudimages/quota"]

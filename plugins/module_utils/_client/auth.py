@@ -14,8 +14,8 @@ import re
 from urllib.parse import urlsplit
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import UnexpectedResponseError
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.timestamps import parse_time
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.session import read_json
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.timestamps import parse_time
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.token_cache import CachedToken, cache_key
 
 # A catalog URL may end in an API version and a project ID ("https://ims.example.com/v2/<project>"); the client
@@ -132,18 +132,22 @@ class IamClient:
 
     def password_token(self, username, password, domain_name, project):
         """Obtain a token scoped to ``project`` (``{"id": ...}`` or ``{"name": ...}``) as a CachedToken."""
-        body = {"auth": {
-            "identity": {"methods": ["password"], "password": {"user": {"name": username, "password": password, "domain": {"name": domain_name}}}},
-            "scope": {"project": project},
-        }}
-        response = self._session.request("POST", self.auth_url, "/auth/tokens", "obtain an IAM token for user %s" % username, json_body=body,
-                                         idempotent=True, reads=True)
+        body = {
+            "auth": {
+                "identity": {"methods": ["password"], "password": {"user": {"name": username, "password": password, "domain": {"name": domain_name}}}},
+                "scope": {"project": project},
+            }
+        }
+        response = self._session.request(
+            "POST", self.auth_url, "/auth/tokens", "obtain an IAM token for user %s" % username, json_body=body, idempotent=True, reads=True
+        )
         return self._token_from(response, response.headers.get("X-Subject-Token"), "obtain an IAM token")
 
     def inspect_token(self, token):
         """Project and catalog of a pre-issued token (it validates itself) as a CachedToken."""
-        response = self._session.request("GET", self.auth_url, "/auth/tokens", "inspect the IAM token",
-                                         headers={"X-Auth-Token": token, "X-Subject-Token": token})
+        response = self._session.request(
+            "GET", self.auth_url, "/auth/tokens", "inspect the IAM token", headers={"X-Auth-Token": token, "X-Subject-Token": token}
+        )
         return self._token_from(response, token, "inspect the IAM token")
 
     def project_id(self, name, auth):

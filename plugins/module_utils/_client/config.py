@@ -69,36 +69,71 @@ class Setting:
 
 SETTINGS = (
     Setting("cloud", "Name of a cloud in clouds.yaml (searched in the current directory, ~/.config/openstack and /etc/openstack).", env=("OS_CLOUD",)),
-    Setting("cloud_profile", "Which public cloud the region belongs to, to derive the IMS and IAM URLs; guessed from I(auth_url), I(endpoint) "
-            "or the region (C(eu-de), C(eu-nl) and C(eu-ch2) are Open Telekom Cloud) when not set.", choices=tuple(PROFILES)),
+    Setting(
+        "cloud_profile",
+        "Which public cloud the region belongs to, to derive the IMS and IAM URLs; guessed from I(auth_url), I(endpoint) "
+        "or the region (C(eu-de), C(eu-nl) and C(eu-ch2) are Open Telekom Cloud) when not set.",
+        choices=tuple(PROFILES),
+    ),
     Setting("region", "Region, for example C(eu-de) or C(ap-southeast-1).", env=("HW_REGION_NAME", "OS_REGION_NAME"), clouds_yaml=("region_name",)),
-    Setting("project_id", "Project ID; looked up by I(project_name) (or the region name) when not set.",
-            env=("HW_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID", "OS_PROJECT_ID"), clouds_yaml=("auth.project_id",)),
+    Setting(
+        "project_id",
+        "Project ID; looked up by I(project_name) (or the region name) when not set.",
+        env=("HW_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID", "OS_PROJECT_ID"),
+        clouds_yaml=("auth.project_id",),
+    ),
     Setting("project_name", "Project name; defaults to the region name.", env=("HW_PROJECT_NAME", "OS_PROJECT_NAME"), clouds_yaml=("auth.project_name",)),
-    Setting("auth_url", "IAM endpoint, for example C(https://iam.eu-de.otc.t-systems.com/v3); derived from the region when not set.",
-            env=("HW_AUTH_URL", "OS_AUTH_URL"), clouds_yaml=("auth.auth_url",)),
-    Setting("access_key", "Access key (AK).", env=("HW_ACCESS_KEY", "HUAWEICLOUD_SDK_AK", "OS_ACCESS_KEY"),
-            clouds_yaml=("auth.ak", "auth.access_key", "ak", "access_key")),
-    Setting("secret_key", "Secret key (SK).", env=("HW_SECRET_KEY", "HUAWEICLOUD_SDK_SK", "OS_SECRET_KEY"),
-            clouds_yaml=("auth.sk", "auth.secret_key", "sk", "secret_key"), secret=True),
-    Setting("security_token", "Security token of temporary AK/SK credentials.",
-            env=("HW_SECURITY_TOKEN", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "OS_SECURITY_TOKEN"),
-            clouds_yaml=("auth.security_token", "security_token"), secret=True),
+    Setting(
+        "auth_url",
+        "IAM endpoint, for example C(https://iam.eu-de.otc.t-systems.com/v3); derived from the region when not set.",
+        env=("HW_AUTH_URL", "OS_AUTH_URL"),
+        clouds_yaml=("auth.auth_url",),
+    ),
+    Setting(
+        "access_key",
+        "Access key (AK).",
+        env=("HW_ACCESS_KEY", "HUAWEICLOUD_SDK_AK", "OS_ACCESS_KEY"),
+        clouds_yaml=("auth.ak", "auth.access_key", "ak", "access_key"),
+    ),
+    Setting(
+        "secret_key",
+        "Secret key (SK).",
+        env=("HW_SECRET_KEY", "HUAWEICLOUD_SDK_SK", "OS_SECRET_KEY"),
+        clouds_yaml=("auth.sk", "auth.secret_key", "sk", "secret_key"),
+        secret=True,
+    ),
+    Setting(
+        "security_token",
+        "Security token of temporary AK/SK credentials.",
+        env=("HW_SECURITY_TOKEN", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "OS_SECURITY_TOKEN"),
+        clouds_yaml=("auth.security_token", "security_token"),
+        secret=True,
+    ),
     Setting("username", "IAM user name, for password authentication.", env=("HW_USER_NAME", "OS_USERNAME"), clouds_yaml=("auth.username",)),
     Setting("password", "IAM user password.", env=("HW_USER_PASSWORD", "OS_PASSWORD"), clouds_yaml=("auth.password",), secret=True),
-    Setting("domain_name", "Name of the account (domain) the IAM user belongs to.", env=("HW_DOMAIN_NAME", "OS_USER_DOMAIN_NAME"),
-            clouds_yaml=("auth.user_domain_name", "auth.domain_name")),
+    Setting(
+        "domain_name",
+        "Name of the account (domain) the IAM user belongs to.",
+        env=("HW_DOMAIN_NAME", "OS_USER_DOMAIN_NAME"),
+        clouds_yaml=("auth.user_domain_name", "auth.domain_name"),
+    ),
     Setting("auth_token", "A pre-issued, project-scoped IAM token.", env=("HW_AUTH_TOKEN", "OS_AUTH_TOKEN"), clouds_yaml=("auth.token",), secret=True),
-    Setting("endpoint", "IMS endpoint, for example C(https://ims.eu-de.otc.t-systems.com); derived from the region, or taken from the IAM "
-            "catalog, when not set.", env=("HW_IMS_ENDPOINT",), clouds_yaml=("image_endpoint_override",)),
-    Setting("validate_certs", "Whether to verify TLS certificates.", env=("OS_INSECURE",), env_inverted=True, clouds_yaml=("verify",), type="bool",
-            default=True),
+    Setting(
+        "endpoint",
+        "IMS endpoint, for example C(https://ims.eu-de.otc.t-systems.com); derived from the region, or taken from the IAM catalog, when not set.",
+        env=("HW_IMS_ENDPOINT",),
+        clouds_yaml=("image_endpoint_override",),
+    ),
+    Setting(
+        "validate_certs", "Whether to verify TLS certificates.", env=("OS_INSECURE",), env_inverted=True, clouds_yaml=("verify",), type="bool", default=True
+    ),
     Setting("ca_path", "CA bundle to verify TLS certificates with.", env=("OS_CACERT",), clouds_yaml=("cacert",), type="path"),
     Setting("timeout", "Timeout of one HTTP request, in seconds.", type="float", default=60.0),
     Setting("retries", "How often a throttled or failed request is retried.", type="int", default=5),
     Setting("token_cache", "Whether IAM tokens obtained with a password are cached on disk between tasks.", type="bool", default=True),
-    Setting("token_cache_dir", "Directory of the token cache; defaults to C($XDG_CACHE_HOME/hwcloud.ims/tokens) or C(~/.cache/hwcloud.ims/tokens).",
-            type="path"),
+    Setting(
+        "token_cache_dir", "Directory of the token cache; defaults to C($XDG_CACHE_HOME/hwcloud.ims/tokens) or C(~/.cache/hwcloud.ims/tokens).", type="path"
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 _CREDENTIALS = ((AUTH_TOKEN, ("auth_token",)), (AUTH_AKSK, ("access_key", "secret_key", "security_token")), (AUTH_PASSWORD, ("username", "password")))
@@ -287,7 +322,7 @@ def _convert(setting, value):
         try:
             number = float(value) if setting.type == "float" else int(value)
         except (TypeError, ValueError):
-            raise ConfigError("%s must be a number, got %r" % (setting.name, value))
+            raise ConfigError("%s must be a number, got %r" % (setting.name, value)) from None
         accepts, rule = _NUMBER_RULES.get(setting.name, (None, None))
         if accepts is not None and not accepts(number):
             raise ConfigError("%s must be %s, got %r" % (setting.name, rule, value))
@@ -334,7 +369,7 @@ def _load_yaml(path):
         with open(path, encoding="utf-8") as handle:
             document = yaml.safe_load(handle)
     except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError("cannot read %s: %s" % (path, exc))
+        raise ConfigError("cannot read %s: %s" % (path, exc)) from None
     return document if isinstance(document, dict) else {}
 
 

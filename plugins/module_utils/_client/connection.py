@@ -29,8 +29,9 @@ def new_session(config, on_retry=None, transport=None, read_only=False):
 
     ``read_only`` (check mode) makes any request that would change something fail before it is sent.
     """
-    return HttpSession(timeout=config.timeout, verify=config.verify, retry=RetryPolicy(retries=config.retries), on_retry=on_retry, transport=transport,
-                       read_only=read_only)
+    return HttpSession(
+        timeout=config.timeout, verify=config.verify, retry=RetryPolicy(retries=config.retries), on_retry=on_retry, transport=transport, read_only=read_only
+    )
 
 
 def connect(config, on_retry=None, on_warning=None, session=None, transport=None, read_only=False):
@@ -47,8 +48,10 @@ def connect(config, on_retry=None, on_warning=None, session=None, transport=None
         auth, project_id, catalog_endpoint = _authenticate(config, session, on_warning)
         endpoint = config.endpoint or catalog_endpoint
         if not endpoint:
-            raise ConfigError("no IMS endpoint: the IAM catalog has no image service%s; set the endpoint option"
-                              % (" for region %s" % config.region if config.region else " (or several, and no region was given)"))
+            raise ConfigError(
+                "no IMS endpoint: the IAM catalog has no image service%s; set the endpoint option"
+                % (" for region %s" % config.region if config.region else " (or several, and no region was given)")
+            )
     except BaseException:
         if owns_session:
             session.close()

@@ -22,8 +22,19 @@ import traceback
 
 # What the other files import from here (listed so that linters see the re-exports as used).
 __all__ = (
-    "httpx", "yaml", "BaseModel", "ConfigDict", "Field", "SecretStr", "PydanticValidationError", "model_validator",
-    "HAS_HTTPX", "HAS_PYDANTIC", "HAS_YAML", "DEPS_IMPORT_ERROR", "missing_requirements",
+    "httpx",
+    "yaml",
+    "BaseModel",
+    "ConfigDict",
+    "Field",
+    "SecretStr",
+    "PydanticValidationError",
+    "model_validator",
+    "HAS_HTTPX",
+    "HAS_PYDANTIC",
+    "HAS_YAML",
+    "DEPS_IMPORT_ERROR",
+    "missing_requirements",
 )
 
 try:
@@ -35,7 +46,8 @@ else:
     HTTPX_IMPORT_ERROR = None
 
 try:
-    from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError as PydanticValidationError, model_validator
+    from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+    from pydantic import ValidationError as PydanticValidationError
 except ImportError:
     PYDANTIC_IMPORT_ERROR = traceback.format_exc()
 

@@ -12,12 +12,19 @@ Internal to this collection, may change in any release.
 from ansible_collections.hwcloud.ims.plugins.module_utils._client import pagination
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.auth import AkSkAuth
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import NotFoundError, UnexpectedResponseError, ValidationError, WaitTimeoutError
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import Poller, wait_for_job
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import (
-    MEMBER_ANSWERS, Image, Job, Member, Quota, attribute_name, tags_to_dict, tags_to_list,
+    MEMBER_ANSWERS,
+    Image,
+    Job,
+    Member,
+    Quota,
+    attribute_name,
+    tags_to_dict,
+    tags_to_list,
 )
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import tag_filter
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.session import quote_segment, read_json, stream_size
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import Poller, wait_for_job
 
 GLANCE_PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
 OCTET_STREAM = "application/octet-stream"
@@ -29,9 +36,22 @@ AKSK_BODY_LIMIT = 12 * 1024 * 1024
 PREFIXED_FILTERS = {
     attribute_name(name): name
     for name in (
-        "__imagetype", "__isregistered", "__whole_image", "__system__cmkid", "__os_bit", "__os_type", "__platform",
-        "__support_kvm", "__support_xen", "__support_largememory", "__support_diskintensive", "__support_highperformance",
-        "__support_xen_gpu_type", "__support_kvm_gpu_type", "__support_xen_hana", "__support_kvm_infiniband",
+        "__imagetype",
+        "__isregistered",
+        "__whole_image",
+        "__system__cmkid",
+        "__os_bit",
+        "__os_type",
+        "__platform",
+        "__support_kvm",
+        "__support_xen",
+        "__support_largememory",
+        "__support_diskintensive",
+        "__support_highperformance",
+        "__support_xen_gpu_type",
+        "__support_kvm_gpu_type",
+        "__support_xen_hana",
+        "__support_kvm_infiniband",
     )
 }
 
@@ -112,8 +132,7 @@ class ImsClient:
         state = "not visible" if image is None else "status %s" % image.status
         raise WaitTimeoutError("image %s was not ready within %s seconds (%s)" % (image_id, poller.timeout, state))
 
-    def search_images_by_tags(self, tags=None, tags_any=None, not_tags=None, not_tags_any=None, name=None, page_size=1000, limit=None,
-                              without_any_tag=False):
+    def search_images_by_tags(self, tags=None, tags_any=None, not_tags=None, not_tags_any=None, name=None, page_size=1000, limit=None, without_any_tag=False):
         """Images by tag conditions (POST .../images/resource_instances/action), lazily.
 
         Each condition is ``{key: value | [values] | None}`` (None: any value): ``tags`` all of them, ``tags_any``
@@ -125,8 +144,9 @@ class ImsClient:
 
         def fetch_page(offset, page_limit):
             page = dict(body, action="filter", offset=str(offset), limit=str(page_limit))
-            answer = self._json("POST", self._project_path("/images/resource_instances/action"), "search images by tags", json_body=page,
-                                idempotent=True, reads=True)
+            answer = self._json(
+                "POST", self._project_path("/images/resource_instances/action"), "search images by tags", json_body=page, idempotent=True, reads=True
+            )
             return answer.get("resources") or [], answer.get("total_count")
 
         return (_tagged_image(resource) for resource in pagination.by_offset(fetch_page, page_size, limit))
@@ -134,8 +154,9 @@ class ImsClient:
     def count_images_by_tags(self, tags=None, tags_any=None, not_tags=None, not_tags_any=None, name=None, without_any_tag=False):
         """The number of images ``search_images_by_tags`` would yield."""
         body = dict(self._tag_search_body(tags, tags_any, not_tags, not_tags_any, name, without_any_tag), action="count")
-        return self._json("POST", self._project_path("/images/resource_instances/action"), "count images by tags", json_body=body,
-                          idempotent=True, reads=True).get("total_count", 0)
+        return self._json(
+            "POST", self._project_path("/images/resource_instances/action"), "count images by tags", json_body=body, idempotent=True, reads=True
+        ).get("total_count", 0)
 
     def update_image(self, image_id, operations):
         """Apply JSON-patch ``operations`` (``[{"op", "path", "value"}]``) with PATCH /v2/cloudimages/{id}."""
@@ -144,8 +165,9 @@ class ImsClient:
 
     def update_glance_image(self, image_id, operations):
         """Apply JSON-patch ``operations`` with the native PATCH /v2/images/{id} (any attribute, add/replace/remove)."""
-        raw = self._json("PATCH", "/v2/images/%s" % quote_segment(image_id), "update image %s (native API)" % image_id, json_body=operations,
-                         content_type=GLANCE_PATCH_TYPE)
+        raw = self._json(
+            "PATCH", "/v2/images/%s" % quote_segment(image_id), "update image %s (native API)" % image_id, json_body=operations, content_type=GLANCE_PATCH_TYPE
+        )
         return Image.from_api(raw)
 
     def delete_image(self, image_id, delete_backup=None):
@@ -188,8 +210,13 @@ class ImsClient:
 
     def register_image(self, image_id, image_url):
         """PUT /v1/cloudimages/{id}/upload: register an OBS file ("bucket:file") as the image created with create_glance_image."""
-        return self._job("PUT", "/v1/cloudimages/%s/upload" % quote_segment(image_id), "register %s as image %s" % (image_url, image_id),
-                         {"image_url": image_url}, idempotent=False)
+        return self._job(
+            "PUT",
+            "/v1/cloudimages/%s/upload" % quote_segment(image_id),
+            "register %s as image %s" % (image_url, image_id),
+            {"image_url": image_url},
+            idempotent=False,
+        )
 
     def create_glance_image(self, body):
         """POST /v2/images: image metadata to upload or register a file into; returns the queued Image."""
@@ -203,8 +230,14 @@ class ImsClient:
     def upload_image_file(self, image_id, stream):
         """PUT /v2/images/{id}/file: stream a binary file object into the image (token authentication above 12 MB)."""
         self.check_upload_size(stream_size(stream))
-        self._call("PUT", "/v2/images/%s/file" % quote_segment(image_id), "upload the file of image %s" % image_id, content=stream,
-                   content_type=OCTET_STREAM, idempotent=False)
+        self._call(
+            "PUT",
+            "/v2/images/%s/file" % quote_segment(image_id),
+            "upload the file of image %s" % image_id,
+            content=stream,
+            content_type=OCTET_STREAM,
+            idempotent=False,
+        )
 
     # --- tags -------------------------------------------------------------------------------------------------
 
@@ -264,8 +297,9 @@ class ImsClient:
 
     def wait_for_job(self, job_id, timeout=1800, on_progress=None, not_found_grace=60, poller=None):
         """Wait until the job succeeds and return it; see jobs.wait_for_job."""
-        return wait_for_job(self.get_job, job_id, timeout=timeout, not_found_grace=not_found_grace, on_progress=on_progress,
-                            poller=poller or self.poller(timeout))
+        return wait_for_job(
+            self.get_job, job_id, timeout=timeout, not_found_grace=not_found_grace, on_progress=on_progress, poller=poller or self.poller(timeout)
+        )
 
     def list_os_versions(self):
         """Every ``__os_version`` value the region accepts (GET /v1/cloudimages/os_version), as a set of strings."""

@@ -195,7 +195,9 @@ class _Model(BaseModel):
         except PydanticValidationError as exc:
             problem = exc.errors()[0]
             where = ".".join(str(part) for part in problem.get("loc", ())) or "object"
-            raise UnexpectedResponseError("read %s" % cls.__name__.lower(), 200, message="unexpected %s in response: %s" % (where, problem.get("msg")))
+            raise UnexpectedResponseError(
+                "read %s" % cls.__name__.lower(), 200, message="unexpected %s in response: %s" % (where, problem.get("msg"))
+            ) from None
 
     def to_dict(self):
         """Plain JSON-compatible data (datetimes as ISO 8601 strings)."""

@@ -28,7 +28,7 @@ class _Budget:
 
     def take(self, items):
         if self.remaining is not None:
-            items = items[:self.remaining]
+            items = items[: self.remaining]
             self.remaining -= len(items)
         return items
 

@@ -20,7 +20,7 @@ TAGS_PER_IMAGE_MAX = 10
 TAG_FILTER_KEYS_MAX = 10
 TAG_FILTER_VALUES_MAX = 10
 _IMAGE_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9._\- ]+$")
-_TAG_FORBIDDEN = '=*<>\\,|/'
+_TAG_FORBIDDEN = "=*<>\\,|/"
 
 
 def validate_image_name(name, field="name"):

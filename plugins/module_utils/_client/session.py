@@ -64,7 +64,7 @@ class RetryPolicy:
 
     def backoff(self, attempt, rng=random):
         """The delay before retry number ``attempt`` + 1: half fixed, half random ("equal jitter")."""
-        ceiling = min(self.max_delay, self.base_delay * (2 ** attempt))
+        ceiling = min(self.max_delay, self.base_delay * (2**attempt))
         return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
@@ -112,8 +112,7 @@ class OutgoingRequest:
 class HttpSession:
     """Sends requests with retries and maps errors to the ImsError family. Close it (or use ``with``) when done."""
 
-    def __init__(self, timeout=60.0, verify=True, retry=None, on_retry=None, transport=None, sleep=time.sleep, clock=time.monotonic,
-                 read_only=False):
+    def __init__(self, timeout=60.0, verify=True, retry=None, on_retry=None, transport=None, sleep=time.sleep, clock=time.monotonic, read_only=False):
         self.retry = retry or RetryPolicy()
         # Check mode: a request that would change something raises ReadOnlyViolation instead of being sent.
         self.read_only = read_only
@@ -138,8 +137,9 @@ class HttpSession:
     def __exit__(self, *exc_info):
         self.close()
 
-    def request(self, method, base_url, path, action, params=None, json_body=None, content=None, content_type=None, headers=None, auth=None,
-                idempotent=None, reads=None):
+    def request(
+        self, method, base_url, path, action, params=None, json_body=None, content=None, content_type=None, headers=None, auth=None, idempotent=None, reads=None
+    ):
         """Send a request and return the successful ``httpx.Response`` (status below 400).
 
         ``path`` is appended to ``base_url``'s own path and must already be percent-encoded (see quote_segment);
@@ -164,7 +164,7 @@ class HttpSession:
             except httpx.TransportError as exc:
                 error = _transport_error(action, outgoing, exc)
                 if (error.sent and not idempotent) or not _is_retryable_transport(exc):
-                    raise error
+                    raise error from exc
                 retry_after = None
             else:
                 if response.status_code == 401 and auth is not None and not reauthenticated and auth.reauthenticate():
@@ -219,8 +219,14 @@ def read_json(response, action):
     try:
         return response.json()
     except ValueError:
-        raise UnexpectedResponseError(action, response.status_code, message="the response is not JSON", request_id=request_id_of(response.headers),
-                                      method=response.request.method, url=str(response.request.url.copy_with(query=None)))
+        raise UnexpectedResponseError(
+            action,
+            response.status_code,
+            message="the response is not JSON",
+            request_id=request_id_of(response.headers),
+            method=response.request.method,
+            url=str(response.request.url.copy_with(query=None)),
+        ) from None
 
 
 def _prepare(method, base_url, path, params, json_body, content, content_type, headers):
@@ -262,7 +268,7 @@ def _ssl_verify(verify):
             return ssl.create_default_context(capath=verify)
         return ssl.create_default_context(cafile=verify)
     except (OSError, ssl.SSLError) as exc:
-        raise ConfigError("cannot load the CA bundle %s: %s" % (verify, exc))
+        raise ConfigError("cannot load the CA bundle %s: %s" % (verify, exc)) from None
 
 
 def _transport_error(action, outgoing, exc):

@@ -107,14 +107,16 @@ class AkSkSigner:
 
         canonical_headers = {name.lower(): value for name, value in signed.items()}
         signed_names = sorted(name for name in canonical_headers if "_" not in name)
-        canonical_request = "\n".join((
-            method.upper(),
-            canonical_path(path),
-            query_string,
-            "".join("%s:%s\n" % (name, canonical_headers[name]) for name in signed_names),
-            ";".join(signed_names),
-            self._payload_hash(body, signed),
-        ))
+        canonical_request = "\n".join(
+            (
+                method.upper(),
+                canonical_path(path),
+                query_string,
+                "".join("%s:%s\n" % (name, canonical_headers[name]) for name in signed_names),
+                ";".join(signed_names),
+                self._payload_hash(body, signed),
+            )
+        )
         string_to_sign = "\n".join((ALGORITHM, _get(signed, DATE_HEADER), _sha256_hex(canonical_request.encode("utf-8"))))
         signature = hmac.new(self._secret_key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
         signed["Authorization"] = "%s Access=%s, SignedHeaders=%s, Signature=%s" % (ALGORITHM, self._access_key, ";".join(signed_names), signature)

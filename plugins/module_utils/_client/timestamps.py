@@ -38,7 +38,6 @@ def _parse_legacy_time(text):
         return None
     day, month, year, hour, minute, second, fraction = match.groups()
     try:
-        return datetime(int(year), _MONTHS.index(month.lower()) + 1, int(day), int(hour), int(minute), int(second),
-                        int((fraction or "0").ljust(6, "0")))
+        return datetime(int(year), _MONTHS.index(month.lower()) + 1, int(day), int(hour), int(minute), int(second), int((fraction or "0").ljust(6, "0")))
     except ValueError:
         return None

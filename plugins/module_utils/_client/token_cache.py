@@ -134,13 +134,15 @@ def _ownership_problem(info, expected_mode):
 
 
 def _encode(token):
-    return json.dumps({
-        "version": _FORMAT_VERSION,
-        "token": token.token,
-        "expires_at": token.expires_at.astimezone(timezone.utc).isoformat(),
-        "project_id": token.project_id,
-        "endpoint": token.endpoint,
-    })
+    return json.dumps(
+        {
+            "version": _FORMAT_VERSION,
+            "token": token.token,
+            "expires_at": token.expires_at.astimezone(timezone.utc).isoformat(),
+            "project_id": token.project_id,
+            "endpoint": token.endpoint,
+        }
+    )
 
 
 def _decode(text):

@@ -32,7 +32,7 @@ class PollSchedule:
     maximum: float = 10.0
 
     def interval(self, poll_number):
-        return min(self.maximum, self.initial * (self.factor ** poll_number))
+        return min(self.maximum, self.initial * (self.factor**poll_number))
 
 
 class Poller:

@@ -34,13 +34,13 @@ except ImportError:  # not POSIX: no lock between forks
     fcntl = None
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ApiError, ImsError, ValidationError, WaitTimeoutError
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import validate_image_name
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.token_cache import default_cache_dir
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import LOST_RESPONSE_GRACE, poll_until, send_once
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_attributes import MUTABLE_OPTIONS, patch_image, plan_update, validate_wanted
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_ref import ImageReferenceError, check_owned, is_image_id, require_image, single_match
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources import SOURCE_OPTIONS, CopySource, Submitted, select_source
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_attributes import MUTABLE_OPTIONS, patch_image, plan_update, validate_wanted
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import LOST_RESPONSE_GRACE, poll_until, send_once
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import validate_image_name
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_tag import apply_tag_plan, plan_tags
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.token_cache import default_cache_dir
 
 IMAGE_STATES = ("present", "absent")
 IN_FLIGHT = ("queued", "saving")
@@ -112,11 +112,15 @@ class ImageLifecycle:
             image = self.find()
             if image is None:
                 if params.get("id"):
-                    raise ImageReferenceError("image %s: no such image in project %s; an image is created by name, without id"
-                                              % (params["id"], self.ims.project_id))
+                    raise ImageReferenceError(
+                        "image %s: no such image in project %s; an image is created by name, without id" % (params["id"], self.ims.project_id)
+                    )
                 if source is None:
-                    raise ValidationError("name", "no image named %r in project %s, and no source to create it from (%s)"
-                                          % (params["name"], self.ims.project_id, ", ".join(SOURCE_OPTIONS)))
+                    raise ValidationError(
+                        "name",
+                        "no image named %r in project %s, and no source to create it from (%s)"
+                        % (params["name"], self.ims.project_id, ", ".join(SOURCE_OPTIONS)),
+                    )
                 return self.create(source, wanted)
         if image.status in IN_FLIGHT:
             submitted = self.resume_or_wait(source, image)
@@ -171,11 +175,17 @@ class ImageLifecycle:
         """What the service would refuse, checked before the request: quota, OS version, the source image."""
         quota = self.ims.get_quota()
         if quota.quota - quota.used < source.image_count:
-            raise ValidationError("name", "the project's private image quota is used up: %d of %d images exist and %s makes %d"
-                                  % (quota.used, quota.quota, source.describe(), source.image_count))
+            raise ValidationError(
+                "name",
+                "the project's private image quota is used up: %d of %d images exist and %s makes %d"
+                % (quota.used, quota.quota, source.describe(), source.image_count),
+            )
         if source.os_version and source.os_version not in self.ims.list_os_versions():
-            raise ValidationError("os_version", "%r is not an OS version this region accepts (the values of GET /v1/cloudimages/os_version, "
-                                  "for example 'Ubuntu 18.04 server 64bit')" % source.os_version)
+            raise ValidationError(
+                "os_version",
+                "%r is not an OS version this region accepts (the values of GET /v1/cloudimages/os_version, "
+                "for example 'Ubuntu 18.04 server 64bit')" % source.os_version,
+            )
         if isinstance(source, CopySource):
             source.source = require_image(self.ims, source.source_image, own_only=False)
             check_copyable(source.source, self.ims.project_id, self.params.get("cmk_id"))
@@ -186,8 +196,9 @@ class ImageLifecycle:
         """Send the creation once. When its response is lost, look for the image before sending it again."""
         name = self.params["name"]
         grace = min(LOST_RESPONSE_GRACE, self.remaining())
-        outcome = send_once(lambda: source.submit(self.ims), lambda: self.find_by_name(name), "the images named %r" % name, grace, self.warn,
-                            self.ims.poller(grace))
+        outcome = send_once(
+            lambda: source.submit(self.ims), lambda: self.find_by_name(name), "the images named %r" % name, grace, self.warn, self.ims.poller(grace)
+        )
         return self.resume_or_wait(source, outcome.found) if outcome.found else outcome.answer
 
     def resume_or_wait(self, source, image):
@@ -214,8 +225,11 @@ class ImageLifecycle:
         attribute_plan = plan_update(current, wanted)
         tag_plan = plan_tags(image.tags, self.params.get("tags"), self.params["purge_tags"])
         changed = attribute_plan.changed or tag_plan.changed
-        result = {"changed": changed, "job": None,
-                  "diff": {"before": dict(attribute_plan.before, tags=tag_plan.before), "after": dict(attribute_plan.after, tags=tag_plan.after)}}
+        result = {
+            "changed": changed,
+            "job": None,
+            "diff": {"before": dict(attribute_plan.before, tags=tag_plan.before), "after": dict(attribute_plan.after, tags=tag_plan.after)},
+        }
         if changed and not self.check_mode:
             if attribute_plan.changed:
                 image = patch_image(self.ims, image, wanted)
@@ -226,8 +240,10 @@ class ImageLifecycle:
 
     def warn_immutable_differences(self, image, source):
         for option, wanted, actual in immutable_differences(image, self.params, source):
-            self.warn("image %s (%s): %s is %r, but the image has %r; IMS cannot change it, so it is left as is "
-                      "(delete the image to create it anew)" % (image.id, image.name, option, wanted, actual))
+            self.warn(
+                "image %s (%s): %s is %r, but the image has %r; IMS cannot change it, so it is left as is "
+                "(delete the image to create it anew)" % (image.id, image.name, option, wanted, actual)
+            )
 
     # --- state=absent -----------------------------------------------------------------------------------------
 
@@ -241,8 +257,10 @@ class ImageLifecycle:
         if image.protected:
             raise ImageStateError("image %s (%s) is protected and cannot be deleted; unprotect it first" % (image.id, image.name))
         if image.status in IN_FLIGHT:
-            raise ImageStateError("image %s (%s) is being created (status %s) and cannot be deleted yet (IMG.0090); run again once it is done"
-                                  % (image.id, image.name, image.status))
+            raise ImageStateError(
+                "image %s (%s) is being created (status %s) and cannot be deleted yet (IMG.0090); run again once it is done"
+                % (image.id, image.name, image.status)
+            )
         delete_backup = params.get("delete_backup")
         if delete_backup is not None and not image.whole_image:
             self.warn("delete_backup only applies to full-ECS images; image %s is not one" % image.id)

@@ -31,8 +31,8 @@ RESTRICTED_PLATFORMS = frozenset(("Windows", "SUSE", "Red Hat", "Ubuntu", "Oracl
 EXPORT_FORMATS = ("qcow2", "vhd", "zvhd", "vmdk")
 # What to do when the file is already there: report no change, or fail as IMS does.
 EXISTING_FILE_CHOICES = ("keep", "fail")
-QUICK_EXPORT_LIMIT = 1024 ** 4
-EXPORT_LIMIT = 128 * 1024 ** 3
+QUICK_EXPORT_LIMIT = 1024**4
+EXPORT_LIMIT = 128 * 1024**3
 FILE_EXISTS = "IMG.0070"
 EXPORT_RUNNING = "IMG.0148"
 # Lineages are short (public image, golden image, copies); a longer chain is a loop or not worth following.
@@ -53,8 +53,12 @@ def export_image(ims, params, check_mode=False, warn=None):
     if submission.existed:
         if params["existing_file"] == "fail":
             raise submission.refusal
-        return {"changed": False, "msg": "%s already exists; image %s (%s) not exported again" % (params["bucket_url"], image.id, image.name),
-                "image_id": image.id, "job": None}
+        return {
+            "changed": False,
+            "msg": "%s already exists; image %s (%s) not exported again" % (params["bucket_url"], image.id, image.name),
+            "image_id": image.id,
+            "job": None,
+        }
     if submission.lost:
         return {"changed": True, "msg": "exported %s (by a request whose response was lost)" % what, "image_id": image.id, "job": None}
     if not params["wait"]:
@@ -92,8 +96,11 @@ def check_exportable(ims, image, quick):
         raise ValidationError("image", "%s has %d bytes; images up to 128 GB can be exported, up to 1 TB with quick_export (IMG.0160)" % (what, size))
     ancestor = restricted_ancestor(ims, image)
     if ancestor is not None:
-        raise ValidationError("image", "%s descends from public image %s (%s, platform %s); images made from Windows, SUSE, Red Hat, Ubuntu or "
-                              "Oracle Linux public images cannot be exported (IMG.0071)" % (what, ancestor.id, ancestor.name, ancestor.platform))
+        raise ValidationError(
+            "image",
+            "%s descends from public image %s (%s, platform %s); images made from Windows, SUSE, Red Hat, Ubuntu or "
+            "Oracle Linux public images cannot be exported (IMG.0071)" % (what, ancestor.id, ancestor.name, ancestor.platform),
+        )
 
 
 def restricted_ancestor(ims, image):
@@ -147,8 +154,10 @@ def submit_export(ims, image_id, bucket_url, file_format, quick, warn, grace=LOS
 
     submission = poll_until(again, grace, ims.poller(grace))
     if submission is None:
-        raise WaitTimeoutError("the export request's response was lost and an export of image %s is still running after %d seconds; "
-                               "run the task again once it has finished" % (image_id, grace))
+        raise WaitTimeoutError(
+            "the export request's response was lost and an export of image %s is still running after %d seconds; "
+            "run the task again once it has finished" % (image_id, grace)
+        )
     return submission
 
 

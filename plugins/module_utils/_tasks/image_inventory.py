@@ -39,8 +39,10 @@ def project_configs(options, regions, projects):
     for region, project_id, project_name in dict.fromkeys(wanted):
         config = resolve_config(dict(options, region=region or options["region"]))
         if config.auth_method == AUTH_TOKEN:
-            raise ConfigError("a pre-issued token (auth_token) is scoped to one project, so it cannot search regions or projects; "
-                              "use AK/SK or password credentials, or leave out regions and projects")
+            raise ConfigError(
+                "a pre-issued token (auth_token) is scoped to one project, so it cannot search regions or projects; "
+                "use AK/SK or password credentials, or leave out regions and projects"
+            )
         # Replaces any project from the environment or clouds.yaml: each source names its own project, and a
         # region source without one means the region's default project (looked up by the region name).
         configs.append(config.model_copy(update={"project_id": project_id, "project_name": project_name}))
@@ -77,7 +79,7 @@ def unique_hostnames(images, preferences):
     # How many images have each value, counted once per image whatever attribute it came from.
     counts = Counter(value for values in candidates for value in set(values))
     names, given = [], set()
-    for image, values in zip(images, candidates):
+    for image, values in zip(images, candidates, strict=True):
         unique = [value for value in values if counts[value] == 1]
         base = unique[0] if unique else "%s_%s" % (image["ims_id"], image["ims_project_id"])
         name, number = base, 1

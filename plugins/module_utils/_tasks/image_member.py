@@ -24,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_ref import ImageReferenceError, is_image_id, require_image, resolve_image, single_match
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import LOST_RESPONSE_GRACE, send_once
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import MEMBER_ANSWERS, MEMBER_PENDING, Member
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import LOST_RESPONSE_GRACE, send_once
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_ref import ImageReferenceError, is_image_id, require_image, resolve_image, single_match
 
 MEMBERS_PER_IMAGE_MAX = 128
 MEMBER_STATES = ("present", "absent")
@@ -98,8 +98,11 @@ def plan_members(current, projects, state, purge):
         else:
             adding, removing = [], [project for project in projects if project in members]
         if len(members) + len(adding) - len(removing) > MEMBERS_PER_IMAGE_MAX:
-            raise ValidationError("projects", "image %s would be shared with %d projects; at most %d are allowed"
-                                  % (image_id, len(members) + len(adding) - len(removing), MEMBERS_PER_IMAGE_MAX))
+            raise ValidationError(
+                "projects",
+                "image %s would be shared with %d projects; at most %d are allowed"
+                % (image_id, len(members) + len(adding) - len(removing), MEMBERS_PER_IMAGE_MAX),
+            )
         if adding:
             to_add[image_id] = adding
         if removing:
@@ -129,11 +132,11 @@ def add_members_once(ims, image_ids, projects, grace, warn):
     After a lost response the members are read until every project is a member of every image (the lost request's
     job finished) or ``grace`` seconds have passed; only then is the request sent again.
     """
+
     def shared():
         return all(set(projects) <= {member.member_id for member in ims.list_members(image_id)} for image_id in image_ids)
 
-    outcome = send_once(lambda: ims.add_members(image_ids, projects), shared, "the members of %s" % ", ".join(image_ids),
-                        grace, warn, ims.poller(grace))
+    outcome = send_once(lambda: ims.add_members(image_ids, projects), shared, "the members of %s" % ", ".join(image_ids), grace, warn, ims.poller(grace))
     return outcome.answer
 
 
@@ -196,9 +199,12 @@ def shared_image_id(ims, ref):
     if is_image_id(ref):
         return ref
     # The default listing leaves out pending and rejected shares; the "shared" listing shows one status at a time.
-    candidates = (image for status in (MEMBER_PENDING,) + MEMBER_ANSWERS
-                  for image in ims.list_images({"name": ref, "visibility": "shared", "member_status": status})
-                  if image.owner != ims.project_id)
+    candidates = (
+        image
+        for status in (MEMBER_PENDING,) + MEMBER_ANSWERS
+        for image in ims.list_images({"name": ref, "visibility": "shared", "member_status": status})
+        if image.owner != ims.project_id
+    )
     image = single_match(ref, {image.id: image for image in candidates}.values())
     if image is None:
         raise ImageReferenceError("image %s: no image of this name is shared with project %s" % (ref, ims.project_id))

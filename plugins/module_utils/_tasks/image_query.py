@@ -57,8 +57,15 @@ TIME_OPERATORS = ("gt", "gte", "lt", "lte", "eq", "neq")
 TAG_CONDITIONS = ("tags", "tags_any", "not_tags", "not_tags_any")
 TIME_FILTERS = ("created_at", "updated_at")
 # "If yes, the value is true; otherwise this parameter is not required" (reference 5.1.1): false cannot be sent.
-SUPPORT_FLAGS = ("support_kvm", "support_xen", "support_largememory", "support_diskintensive", "support_highperformance",
-                 "support_xen_hana", "support_kvm_infiniband")
+SUPPORT_FLAGS = (
+    "support_kvm",
+    "support_xen",
+    "support_largememory",
+    "support_diskintensive",
+    "support_highperformance",
+    "support_xen_hana",
+    "support_kvm_infiniband",
+)
 _TIME_OPTIONS = {operator: {"type": "str"} for operator in TIME_OPERATORS}
 _WIRE_TIME = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -272,9 +279,14 @@ def _fast_tag_path(query):
 
 
 def _tag_search_ids(ims, query):
-    found = ims.search_images_by_tags(tags=query["tags"], tags_any=query["tags_any"], not_tags=query["not_tags"],
-                                      not_tags_any=query["not_tags_any"], name=query["name_match"],
-                                      without_any_tag=query["without_any_tag"])
+    found = ims.search_images_by_tags(
+        tags=query["tags"],
+        tags_any=query["tags_any"],
+        not_tags=query["not_tags"],
+        not_tags_any=query["not_tags_any"],
+        name=query["name_match"],
+        without_any_tag=query["without_any_tag"],
+    )
     return {image["id"] for image in found}
 
 

@@ -65,5 +65,6 @@ def check_owned(ims, image):
         return
     if image.is_public:
         raise ImageReferenceError("image %s (%s) is a public image; only the project's own private images can be changed" % (image.id, image.name))
-    raise ImageReferenceError("image %s (%s) belongs to project %s, not to project %s; only its owner can change it"
-                              % (image.id, image.name, image.owner, ims.project_id))
+    raise ImageReferenceError(
+        "image %s (%s) belongs to project %s, not to project %s; only its owner can change it" % (image.id, image.name, image.owner, ims.project_id)
+    )

@@ -40,15 +40,27 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import s
 SOURCE_OPTIONS = ("instance_id", "volume_id", "image_url", "backup_id", "source_image", "local_file")
 SYSTEM_DISK_GB = (1, 1024)
 DATA_DISK_GB = (1, 2048)
-LOCAL_FILE_MAX = 2 * 1024 ** 3
+LOCAL_FILE_MAX = 2 * 1024**3
 DISK_FORMATS = ("zvhd2", "zvhd", "vhd", "raw", "iso", "qcow2")
 IMAGE_TYPES = ("ECS", "BMS", "DataImage", "IsoImage")
 OS_TYPES = ("Linux", "Windows", "Other")
 ARCHITECTURES = ("x86", "arm")
 # Options that describe how an image is made: given for an existing image they cannot change it (see ims_image).
 CREATION_OPTIONS = SOURCE_OPTIONS + (
-    "whole_image", "data_disks", "quick_import", "register", "data_images", "os_version", "os_type", "min_disk", "is_config",
-    "cmk_id", "image_type", "architecture", "disk_format", "max_ram",
+    "whole_image",
+    "data_disks",
+    "quick_import",
+    "register",
+    "data_images",
+    "os_version",
+    "os_type",
+    "min_disk",
+    "is_config",
+    "cmk_id",
+    "image_type",
+    "architecture",
+    "disk_format",
+    "max_ram",
 )
 
 
@@ -102,9 +114,17 @@ class Source:
     def further_bodies(self, own_fields):
         """The ``data_images`` entries of the request (None when there are none): each item's ``own_fields(item)``
         with its name, description and tags."""
-        bodies = [without_none(dict(own_fields(item), name=item.get("name"), description=item.get("description"),
-                                    image_tags=tags_to_list(item["tags"]) if item.get("tags") else None))
-                  for item in self.further_items()]
+        bodies = [
+            without_none(
+                dict(
+                    own_fields(item),
+                    name=item.get("name"),
+                    description=item.get("description"),
+                    image_tags=tags_to_list(item["tags"]) if item.get("tags") else None,
+                )
+            )
+            for item in self.further_items()
+        ]
         return bodies or None
 
     @property
@@ -189,8 +209,9 @@ class VolumeSource(Source):
         return "a system disk image of data disk %s" % self.params["volume_id"]
 
     def submit(self, ims):
-        body = dict(self.common_body(ram=False), volume_id=self.params["volume_id"], type=self.params.get("image_type") or "ECS",
-                    os_version=self.params["os_version"])
+        body = dict(
+            self.common_body(ram=False), volume_id=self.params["volume_id"], type=self.params.get("image_type") or "ECS", os_version=self.params["os_version"]
+        )
         return Submitted(job_id=ims.create_image(without_none(body)))
 
 
@@ -221,11 +242,20 @@ class FileImportSource(Source):
 
     def submit(self, ims):
         params = self.params
-        body = dict(self.common_body(), image_url=params["image_url"], min_disk=params["min_disk"], os_version=params.get("os_version"),
-                    os_type=params.get("os_type"), is_config=params.get("is_config"), cmk_id=params.get("cmk_id"), type=params.get("image_type"),
-                    architecture=params.get("architecture"))
+        body = dict(
+            self.common_body(),
+            image_url=params["image_url"],
+            min_disk=params["min_disk"],
+            os_version=params.get("os_version"),
+            os_type=params.get("os_type"),
+            is_config=params.get("is_config"),
+            cmk_id=params.get("cmk_id"),
+            type=params.get("image_type"),
+            architecture=params.get("architecture"),
+        )
         body["data_images"] = self.further_bodies(
-            lambda item: {"image_url": item["image_url"], "min_disk": item["min_disk"], "is_quick_import": item.get("quick_import") or None})
+            lambda item: {"image_url": item["image_url"], "min_disk": item["min_disk"], "is_quick_import": item.get("quick_import") or None}
+        )
         return Submitted(job_id=ims.create_image(without_none(body)))
 
 
@@ -253,8 +283,13 @@ class QuickImportSource(Source):
 
     def submit(self, ims):
         params = self.params
-        body = dict(self.common_body(ram=False), image_url=params["image_url"], min_disk=params["min_disk"], type=params.get("image_type"),
-                    architecture=params.get("architecture"))
+        body = dict(
+            self.common_body(ram=False),
+            image_url=params["image_url"],
+            min_disk=params["min_disk"],
+            type=params.get("image_type"),
+            architecture=params.get("architecture"),
+        )
         if params.get("image_type") == "DataImage":
             body["os_type"] = params.get("os_type")
         else:
@@ -294,8 +329,16 @@ class _MetadataSource(Source):
 
     def metadata(self):
         params = self.params
-        body = {"name": params["name"], "__os_version": params.get("os_version"), "disk_format": self.disk_format(), "container_format": "bare",
-                "min_disk": params.get("min_disk"), "min_ram": params.get("min_ram"), "visibility": "private", "protected": False}
+        body = {
+            "name": params["name"],
+            "__os_version": params.get("os_version"),
+            "disk_format": self.disk_format(),
+            "container_format": "bare",
+            "min_disk": params.get("min_disk"),
+            "min_ram": params.get("min_ram"),
+            "visibility": "private",
+            "protected": False,
+        }
         if params.get("tags"):
             body["tags"] = ["%s=%s" % (key, value) for key, value in sorted(params["tags"].items())]
         return without_none(body)

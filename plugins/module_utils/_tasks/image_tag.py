@@ -28,8 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_ref import require_image
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import TAGS_PER_IMAGE_MAX, validate_tags
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_ref import require_image
 
 TAG_STATES = ("present", "absent")
 
@@ -70,8 +70,11 @@ def plan_tags(current, desired, purge, state="present", field_name="tags"):
     to_remove = sorted(key for key in current if key not in desired) if purge else []
     plan = _plan(current, to_set, to_remove)
     if len(plan.after) > TAGS_PER_IMAGE_MAX:
-        raise ValidationError(field_name, "the image would have %d tags (%s), at most %d are allowed; remove some or use purge"
-                              % (len(plan.after), ", ".join(sorted(plan.after)), TAGS_PER_IMAGE_MAX))
+        raise ValidationError(
+            field_name,
+            "the image would have %d tags (%s), at most %d are allowed; remove some or use purge"
+            % (len(plan.after), ", ".join(sorted(plan.after)), TAGS_PER_IMAGE_MAX),
+        )
     return plan
 
 

@@ -15,25 +15,25 @@ import uvicorn
 from .app import EmulatorConfig, create_app
 from .tls import tls_files
 
-LOG = logging.getLogger('ims_emulator')
+LOG = logging.getLogger("ims_emulator")
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog='python -m ims_emulator', description='A local, stateful IMS for tests and CI.')
-    parser.add_argument('--host', default='127.0.0.1', help='loopback address to bind (default: %(default)s)')
-    parser.add_argument('--port', type=int, default=0, help='TCP port; 0 picks a free one (default: %(default)s)')
-    parser.add_argument('--seed', help='the world to start from (default: the bundled default_seed.yaml)')
-    parser.add_argument('--tls', action='store_true', help='serve HTTPS with a freshly generated CA and server certificate')
-    parser.add_argument('--ca-dir', help='where --tls writes the CA certificate ca.pem (default: a new temporary directory)')
-    parser.add_argument('--job-seconds', type=float, default=3.0, help='how long an asynchronous job runs (default: %(default)s)')
-    parser.add_argument('--token-lifetime', type=float, default=86400.0, help='lifetime of IAM tokens in seconds (default: %(default)s)')
+    parser = argparse.ArgumentParser(prog="python -m ims_emulator", description="A local, stateful IMS for tests and CI.")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one (default: %(default)s)")
+    parser.add_argument("--seed", help="the world to start from (default: the bundled default_seed.yaml)")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS with a freshly generated CA and server certificate")
+    parser.add_argument("--ca-dir", help="where --tls writes the CA certificate ca.pem (default: a new temporary directory)")
+    parser.add_argument("--job-seconds", type=float, default=3.0, help="how long an asynchronous job runs (default: %(default)s)")
+    parser.add_argument("--token-lifetime", type=float, default=86400.0, help="lifetime of IAM tokens in seconds (default: %(default)s)")
     args = parser.parse_args(argv)
     if not _is_loopback_host(args.host):
-        parser.error('--host must be a loopback address (the control API has no authentication): %s' % args.host)
+        parser.error("--host must be a loopback address (the control API has no authentication): %s" % args.host)
     if not 0 <= args.port <= 65535:
-        parser.error('--port must be between 0 and 65535')
+        parser.error("--port must be between 0 and 65535")
     if args.job_seconds < 0 or args.token_lifetime <= 0:
-        parser.error('--job-seconds must be >= 0 and --token-lifetime > 0')
+        parser.error("--job-seconds must be >= 0 and --token-lifetime > 0")
     return args
 
 
@@ -42,7 +42,7 @@ def _is_loopback_host(host):
         addresses = {info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
     except socket.gaierror:
         return False
-    return all(ipaddress.ip_address(address.split('%')[0]).is_loopback for address in addresses)
+    return all(ipaddress.ip_address(address.split("%")[0]).is_loopback for address in addresses)
 
 
 def bind_socket(host, port):
@@ -56,8 +56,15 @@ def bind_socket(host, port):
 
 def ready_message(app, endpoint, ca_file):
     projects, temporary = app.state.identity.advertised_credentials()
-    return {'endpoint': endpoint, 'iam_endpoint': endpoint + '/v3', 'region': app.state.identity.region, 'ca_file': ca_file,
-            'control_endpoint': endpoint + '/_emulator', 'projects': projects, 'temporary_credentials': temporary}
+    return {
+        "endpoint": endpoint,
+        "iam_endpoint": endpoint + "/v3",
+        "region": app.state.identity.region,
+        "ca_file": ca_file,
+        "control_endpoint": endpoint + "/_emulator",
+        "projects": projects,
+        "temporary_credentials": temporary,
+    }
 
 
 class Server(uvicorn.Server):
@@ -74,26 +81,33 @@ class Server(uvicorn.Server):
 
 
 def _announce(message):
-    sys.stdout.write(json.dumps(message) + '\n')
+    sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
 
 
 def _stopped_by_signal(signum, _frame):
-    LOG.info('stopped by %s', signal.Signals(signum).name)
+    LOG.info("stopped by %s", signal.Signals(signum).name)
 
 
 def serve(args, tls):
     try:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:
-        LOG.error('cannot listen on %s port %s: %s', args.host, args.port, exc)
+        LOG.error("cannot listen on %s port %s: %s", args.host, args.port, exc)
         return 1
     # The URL names the address actually bound: "localhost" may resolve to another address family for the client.
     address, port = sock.getsockname()[:2]
-    endpoint = '%s://%s:%d' % ('https' if tls else 'http', '[%s]' % address if ':' in address else address, port)
+    endpoint = "%s://%s:%d" % ("https" if tls else "http", "[%s]" % address if ":" in address else address, port)
     app = create_app(EmulatorConfig(seed_path=args.seed, job_seconds=args.job_seconds, token_lifetime=args.token_lifetime))
-    config = uvicorn.Config(app, log_config=None, access_log=False, proxy_headers=False, server_header=False,
-                            timeout_graceful_shutdown=1, ssl_certfile=tls.server_pem if tls else None)
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=1,
+        ssl_certfile=tls.server_pem if tls else None,
+    )
     server = Server(config, on_ready=lambda: _announce(ready_message(app, endpoint, tls.ca_file if tls else None)))
     # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal against the handler that was
     # installed before it started: a handler that only logs turns that into a clean exit with status 0.
@@ -105,12 +119,12 @@ def serve(args, tls):
 
 def main(argv=None):
     args = parse_args(argv)
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.tls:
-        with tls_files(args.ca_dir, sorted({'127.0.0.1', '::1', 'localhost', args.host})) as tls:
+        with tls_files(args.ca_dir, sorted({"127.0.0.1", "::1", "localhost", args.host})) as tls:
             return serve(args, tls)
     return serve(args, None)
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     sys.exit(main())

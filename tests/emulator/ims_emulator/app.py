@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from . import (control, iam, routes_export_copy, routes_glance, routes_images, routes_members, routes_service,
-               routes_tags, routes_versions)
+from . import control, iam, routes_export_copy, routes_glance, routes_images, routes_members, routes_service, routes_tags, routes_versions
 from .errors import install_error_handlers
 from .identity import IdentityStore
 from .middleware import EmulatorMiddleware
@@ -29,8 +28,17 @@ class EmulatorConfig:
 #: and path templates overlap (``GET /v2/images/images/members/tags`` matches the tag API's
 #: ``/v2/{project_id}/images/{image_id}/tags`` and Glance's ``/v2/images/{image_id}/members/{member_id}``). The IMS
 #: extension routers come first, then Glance's; keep this order.
-ROUTERS = (control.router, iam.router, routes_versions.router, routes_images.router, routes_export_copy.router,
-           routes_tags.router, routes_members.router, routes_service.router, routes_glance.router)
+ROUTERS = (
+    control.router,
+    iam.router,
+    routes_versions.router,
+    routes_images.router,
+    routes_export_copy.router,
+    routes_tags.router,
+    routes_members.router,
+    routes_service.router,
+    routes_glance.router,
+)
 
 
 class EmulatorApp(FastAPI):
@@ -48,7 +56,7 @@ def create_app(config=None):
     """A ready-to-serve ASGI app; ``app.state`` holds ``config``, ``world``, ``identity``, ``faults``, ``request_log``."""
     config = config or EmulatorConfig()
     seed = load_seed(config.seed_path)
-    app = EmulatorApp(title='ims_emulator', docs_url=None, redoc_url=None, openapi_url=None)
+    app = EmulatorApp(title="ims_emulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
     app.state.world = World(seed, job_seconds=config.job_seconds)
     app.state.identity = IdentityStore(seed, token_lifetime=config.token_lifetime)

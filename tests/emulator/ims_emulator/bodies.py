@@ -17,12 +17,12 @@ async def read_json(request, required=True):
     raw = await request.body()
     if not raw.strip():
         if required:
-            raise ImsError('IMG.0007')
+            raise ImsError("IMG.0007")
         return None
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise ImsError('IMG.0001') from None
+        raise ImsError("IMG.0001") from None
 
 
 async def read_object(request, required=True):
@@ -31,7 +31,7 @@ async def read_object(request, required=True):
     if data is None:
         return Body({})
     if not isinstance(data, dict):
-        raise ImsError('IMG.0001')
+        raise ImsError("IMG.0001")
     return Body(data)
 
 
@@ -53,31 +53,31 @@ class Body:
             return None
         # bool is an int in Python, never in JSON schemas.
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            raise ImsError('IMG.0001')
+            raise ImsError("IMG.0001")
         return value
 
-    def text(self, key, required=False, missing='IMG.0001'):
+    def text(self, key, required=False, missing="IMG.0001"):
         return self._get(key, (str,), required, missing)
 
-    def integer(self, key, required=False, missing='IMG.0001'):
+    def integer(self, key, required=False, missing="IMG.0001"):
         return self._get(key, (int,), required, missing)
 
     def boolean(self, key, default=None):
-        value = self._get(key, (bool,), False, 'IMG.0001')
+        value = self._get(key, (bool,), False, "IMG.0001")
         return default if value is None else value
 
-    def texts(self, key, required=False, missing='IMG.0001'):
+    def texts(self, key, required=False, missing="IMG.0001"):
         values = self._get(key, (list,), required, missing)
         if values is not None and not all(isinstance(value, str) for value in values):
-            raise ImsError('IMG.0001')
+            raise ImsError("IMG.0001")
         return values
 
-    def objects(self, key, required=False, missing='IMG.0001'):
+    def objects(self, key, required=False, missing="IMG.0001"):
         values = self._get(key, (list,), required, missing)
         if values is not None and not all(isinstance(value, dict) for value in values):
-            raise ImsError('IMG.0001')
+            raise ImsError("IMG.0001")
         return None if values is None else [Body(value) for value in values]
 
-    def object(self, key, required=False, missing='IMG.0001'):
+    def object(self, key, required=False, missing="IMG.0001"):
         value = self._get(key, (dict,), required, missing)
         return None if value is None else Body(value)

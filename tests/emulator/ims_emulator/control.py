@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-PREFIX = '/_emulator'
+PREFIX = "/_emulator"
 REQUEST_LOG_SIZE = 100_000
 #: Seconds the gateway waits before answering each IMS, Glance or IAM request (the ``latency`` setting) after a reset.
 DEFAULT_LATENCY = 0.0
@@ -35,42 +35,42 @@ class ControlError(Exception):
 
 
 async def control_error_response(_request, exc):
-    return JSONResponse({'error': exc.message}, status_code=exc.status)
+    return JSONResponse({"error": exc.message}, status_code=exc.status)
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra='forbid')
+    model_config = ConfigDict(extra="forbid")
 
 
 class FaultSpec(_Body):
-    method: str = '*'
+    method: str = "*"
     path: str
     count: int = Field(default=1, ge=1)
-    action: Literal['status', 'delay', 'drop_before', 'drop_after']
+    action: Literal["status", "delay", "drop_before", "drop_after"]
     status: int | None = Field(default=None, ge=200, le=599)
     body: Any = None
     headers: dict[str, str] | None = None
     delay: float | None = Field(default=None, ge=0, le=3600)
 
-    @field_validator('method')
+    @field_validator("method")
     @classmethod
     def _upper(cls, value):
         return value.upper()
 
-    @field_validator('path')
+    @field_validator("path")
     @classmethod
     def _compiles(cls, value):
         try:
             re.compile(value)
         except re.error as exc:
-            raise ValueError('path is not a valid regular expression: %s' % exc) from None
+            raise ValueError("path is not a valid regular expression: %s" % exc) from None
         return value
 
-    @model_validator(mode='after')
+    @model_validator(mode="after")
     def _action_fields(self):
-        if (self.action == 'status') != (self.status is not None):
+        if (self.action == "status") != (self.status is not None):
             raise ValueError('status is required with action "status" and only there')
-        if (self.action == 'delay') != (self.delay is not None):
+        if (self.action == "delay") != (self.delay is not None):
             raise ValueError('delay is required with action "delay" and only there')
         return self
 
@@ -92,7 +92,7 @@ class SettingsSpec(_Body):
 class BulkImagesSpec(_Body):
     project_id: str
     count: int = Field(ge=1, le=100_000)
-    name_prefix: str = 'bulk'
+    name_prefix: str = "bulk"
     tags: dict[str, str] = Field(default_factory=dict)
     protected: bool = False
 
@@ -106,15 +106,15 @@ class Fault:
     remaining: int
 
     def matches(self, method, path):
-        return self.spec.method in ('*', method) and re.fullmatch(self.spec.path, path) is not None
+        return self.spec.method in ("*", method) and re.fullmatch(self.spec.path, path) is not None
 
     @property
     def body_given(self):
         """Whether the body was given at all: an explicit null means "no body", an absent one means "the default"."""
-        return 'body' in self.spec.model_fields_set
+        return "body" in self.spec.model_fields_set
 
     def as_json(self):
-        return {'id': self.id, **self.spec.model_dump(), 'count': self.remaining}
+        return {"id": self.id, **self.spec.model_dump(), "count": self.remaining}
 
 
 class Faults:
@@ -125,7 +125,7 @@ class Faults:
         self._ids = counter(1)
 
     def add(self, spec):
-        fault = Fault(id='fault-%d' % next(self._ids), spec=spec, remaining=spec.count)
+        fault = Fault(id="fault-%d" % next(self._ids), spec=spec, remaining=spec.count)
         self._faults.append(fault)
         return fault
 
@@ -172,8 +172,8 @@ class RequestLog:
 
 
 def _describe(error):
-    location = '.'.join(str(part) for part in error['loc'])
-    return '%s: %s' % (location, error['msg']) if location else error['msg']
+    location = ".".join(str(part) for part in error["loc"])
+    return "%s: %s" % (location, error["msg"]) if location else error["msg"]
 
 
 async def _parse(request, model):
@@ -181,25 +181,29 @@ async def _parse(request, model):
     try:
         data = json.loads(raw) if raw.strip() else {}
     except ValueError as exc:
-        raise ControlError(400, 'the body is not JSON: %s' % exc) from None
+        raise ControlError(400, "the body is not JSON: %s" % exc) from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        detail = '; '.join(_describe(error) for error in exc.errors())
-        raise ControlError(400, 'invalid %s: %s' % (model.__name__, detail)) from None
+        detail = "; ".join(_describe(error) for error in exc.errors())
+        raise ControlError(400, "invalid %s: %s" % (model.__name__, detail)) from None
 
 
 def latency(state):
     """The ``latency`` setting of an app's state: what the middleware sleeps before every API request."""
-    return getattr(state, 'latency', DEFAULT_LATENCY)
+    return getattr(state, "latency", DEFAULT_LATENCY)
 
 
 def _settings(state):
-    return {'job_seconds': state.world.job_seconds, 'token_lifetime': state.identity.token_lifetime,
-            'consistency_lag': state.world.consistency_lag, 'latency': latency(state)}
+    return {
+        "job_seconds": state.world.job_seconds,
+        "token_lifetime": state.identity.token_lifetime,
+        "consistency_lag": state.world.consistency_lag,
+        "latency": latency(state),
+    }
 
 
-@router.post('/reset')
+@router.post("/reset")
 async def reset(request: Request):
     state = request.app.state
     state.world.reset()  # also restores the initial job_seconds and consistency_lag, forgets pending job failures
@@ -207,49 +211,49 @@ async def reset(request: Request):
     state.request_log.clear()
     state.faults.clear()
     state.latency = DEFAULT_LATENCY
-    return {'reset': True, 'settings': _settings(state)}
+    return {"reset": True, "settings": _settings(state)}
 
 
-@router.get('/world')
+@router.get("/world")
 async def get_world(request: Request):
     with request.app.state.world.lock:
         return request.app.state.world.snapshot()
 
 
-@router.get('/requests')
+@router.get("/requests")
 async def list_requests(request: Request):
-    return {'requests': request.app.state.request_log.as_json()}
+    return {"requests": request.app.state.request_log.as_json()}
 
 
-@router.delete('/requests')
+@router.delete("/requests")
 async def clear_requests(request: Request):
-    return {'deleted': request.app.state.request_log.clear()}
+    return {"deleted": request.app.state.request_log.clear()}
 
 
-@router.post('/faults')
+@router.post("/faults")
 async def add_fault(request: Request):
     fault = request.app.state.faults.add(await _parse(request, FaultSpec))
-    return {'id': fault.id}
+    return {"id": fault.id}
 
 
-@router.get('/faults')
+@router.get("/faults")
 async def list_faults(request: Request):
-    return {'faults': request.app.state.faults.as_json()}
+    return {"faults": request.app.state.faults.as_json()}
 
 
-@router.delete('/faults')
+@router.delete("/faults")
 async def clear_faults(request: Request):
-    return {'deleted': request.app.state.faults.clear()}
+    return {"deleted": request.app.state.faults.clear()}
 
 
-@router.delete('/faults/{fault_id}')
+@router.delete("/faults/{fault_id}")
 async def remove_fault(fault_id: str, request: Request):
     if not request.app.state.faults.remove(fault_id):
-        raise ControlError(404, 'no pending fault %s' % fault_id)
-    return {'deleted': 1}
+        raise ControlError(404, "no pending fault %s" % fault_id)
+    return {"deleted": 1}
 
 
-@router.post('/jobs/fail')
+@router.post("/jobs/fail")
 async def fail_jobs(request: Request):
     spec = await _parse(request, JobFailureSpec)
     with request.app.state.world.lock:
@@ -257,12 +261,12 @@ async def fail_jobs(request: Request):
     return spec.model_dump()
 
 
-@router.get('/settings')
+@router.get("/settings")
 async def get_settings(request: Request):
     return _settings(request.app.state)
 
 
-@router.put('/settings')
+@router.put("/settings")
 async def put_settings(request: Request):
     spec = await _parse(request, SettingsSpec)
     state = request.app.state
@@ -278,17 +282,17 @@ async def put_settings(request: Request):
     return _settings(state)
 
 
-@router.post('/tokens/expire')
+@router.post("/tokens/expire")
 async def expire_tokens(request: Request):
-    return {'expired': request.app.state.identity.expire_tokens()}
+    return {"expired": request.app.state.identity.expire_tokens()}
 
 
-@router.post('/images/bulk')
+@router.post("/images/bulk")
 async def bulk_images(request: Request):
     spec = await _parse(request, BulkImagesSpec)
     world = request.app.state.world
     with world.lock:
         if spec.project_id not in world.projects:
-            raise ControlError(404, 'no project %s' % spec.project_id)
+            raise ControlError(404, "no project %s" % spec.project_id)
         ids = world.bulk_create_images(spec.project_id, spec.count, spec.name_prefix, spec.tags, spec.protected)
-    return {'ids': ids}
+    return {"ids": ids}

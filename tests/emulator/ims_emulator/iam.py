@@ -17,9 +17,9 @@ from fastapi.responses import JSONResponse
 from . import signing
 from .identity import IdentityError
 
-PREFIX = '/v3'
-KEYSTONE_TIME = '%Y-%m-%dT%H:%M:%S.%fZ'
-AUTHENTICATION_REQUIRED = 'The request you have made requires authentication.'
+PREFIX = "/v3"
+KEYSTONE_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+AUTHENTICATION_REQUIRED = "The request you have made requires authentication."
 
 router = APIRouter(prefix=PREFIX)
 
@@ -27,7 +27,7 @@ router = APIRouter(prefix=PREFIX)
 class KeystoneError(Exception):
     """An IAM refusal, answered in Keystone's error shape."""
 
-    TITLES = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found'}
+    TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
 
     def __init__(self, status, message):
         super().__init__(message)
@@ -36,60 +36,66 @@ class KeystoneError(Exception):
 
 
 async def keystone_error_response(_request, exc):
-    return JSONResponse({'error': {'code': exc.status, 'message': exc.message, 'title': KeystoneError.TITLES[exc.status]}},
-                        status_code=exc.status)
+    return JSONResponse({"error": {"code": exc.status, "message": exc.message, "title": KeystoneError.TITLES[exc.status]}}, status_code=exc.status)
 
 
 def _base_url(request):
-    return str(request.base_url).rstrip('/')
+    return str(request.base_url).rstrip("/")
 
 
 def _stable_id(*parts):
     """A 32-hex id derived from names, so ids stay the same across restarts."""
-    return hashlib.md5('/'.join(parts).encode('utf-8'), usedforsecurity=False).hexdigest()
+    return hashlib.md5("/".join(parts).encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 #: Every user gets IAM's role for managing a project's resources; the token lists it.
-ROLE = {'id': _stable_id('role', 'te_admin'), 'name': 'te_admin'}
+ROLE = {"id": _stable_id("role", "te_admin"), "name": "te_admin"}
 
 
 def _field(container, name, kind, where):
     """``container[name]`` when it is a ``kind``; else a Keystone 400 naming the offending field."""
     value = container.get(name) if isinstance(container, dict) else None
     if not isinstance(value, kind):
-        raise KeystoneError(400, 'Invalid input for field %r: expected %s in %s.' % (name, kind.__name__, where))
+        raise KeystoneError(400, "Invalid input for field %r: expected %s in %s." % (name, kind.__name__, where))
     return value
 
 
 # --- version discovery ---------------------------------------------------------------------------------------------
 
-@router.get('')
-@router.get('/')
+
+@router.get("")
+@router.get("/")
 async def version_document(request: Request):
     """What keystoneauth's discovery reads from the auth URL."""
-    return {'version': {
-        'id': 'v3.6', 'status': 'stable', 'updated': '2016-04-04T00:00:00Z',
-        'links': [{'rel': 'self', 'href': _base_url(request) + PREFIX + '/'}],
-        'media-types': [{'base': 'application/json', 'type': 'application/vnd.openstack.identity-v3+json'}]}}
+    return {
+        "version": {
+            "id": "v3.6",
+            "status": "stable",
+            "updated": "2016-04-04T00:00:00Z",
+            "links": [{"rel": "self", "href": _base_url(request) + PREFIX + "/"}],
+            "media-types": [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}],
+        }
+    }
 
 
 # --- tokens --------------------------------------------------------------------------------------------------------
 
+
 def _domain_in(identity, reference, where):
     """The domain a ``{"id": ...}`` or ``{"name": ...}`` object names; None when there is no such domain."""
-    if not isinstance(reference, dict) or not ({'id', 'name'} & set(reference)):
-        raise KeystoneError(400, 'Expecting to find domain id or name in %s.' % where)
-    return identity.find_domain(domain_id=reference.get('id'), name=reference.get('name'))
+    if not isinstance(reference, dict) or not ({"id", "name"} & set(reference)):
+        raise KeystoneError(400, "Expecting to find domain id or name in %s." % where)
+    return identity.find_domain(domain_id=reference.get("id"), name=reference.get("name"))
 
 
 def _password_user(identity, password_method):
-    user_ref = _field(password_method, 'user', dict, 'password')
-    password = _field(user_ref, 'password', str, 'user')
-    if 'id' in user_ref:
-        user = identity.find_user(None, user_id=_field(user_ref, 'id', str, 'user'))
+    user_ref = _field(password_method, "user", dict, "password")
+    password = _field(user_ref, "password", str, "user")
+    if "id" in user_ref:
+        user = identity.find_user(None, user_id=_field(user_ref, "id", str, "user"))
     else:
-        name = _field(user_ref, 'name', str, 'user')
-        domain = _domain_in(identity, user_ref.get('domain'), 'user')
+        name = _field(user_ref, "name", str, "user")
+        domain = _domain_in(identity, user_ref.get("domain"), "user")
         user = identity.find_user(domain, name=name) if domain else None
     if not identity.check_password(user, password):
         raise KeystoneError(401, AUTHENTICATION_REQUIRED)
@@ -98,7 +104,7 @@ def _password_user(identity, password_method):
 
 def _existing_token(identity, token_method):
     try:
-        return identity.token(_field(token_method, 'id', str, 'token'))
+        return identity.token(_field(token_method, "id", str, "token"))
     except IdentityError:
         raise KeystoneError(401, AUTHENTICATION_REQUIRED) from None
 
@@ -107,55 +113,64 @@ def _scope(identity, user, scope):
     """(project, domain) the token is to be scoped to; (None, None) for an unscoped token."""
     if scope is None:
         return None, None
-    if not isinstance(scope, dict) or len(scope) != 1 or not {'project', 'domain'} & set(scope):
-        raise KeystoneError(400, 'The scope must name exactly one project or one domain.')
-    if 'domain' in scope:
-        domain = _domain_in(identity, scope['domain'], 'scope')
+    if not isinstance(scope, dict) or len(scope) != 1 or not {"project", "domain"} & set(scope):
+        raise KeystoneError(400, "The scope must name exactly one project or one domain.")
+    if "domain" in scope:
+        domain = _domain_in(identity, scope["domain"], "scope")
         if domain != user.domain:
-            raise KeystoneError(401, 'User %s has no access to domain %s.' % (user.id, scope['domain'].get('id') or scope['domain'].get('name')))
+            raise KeystoneError(401, "User %s has no access to domain %s." % (user.id, scope["domain"].get("id") or scope["domain"].get("name")))
         return None, domain
-    project_ref = _field(scope, 'project', dict, 'scope')
-    if 'id' in project_ref:
-        project = identity.find_project(None, project_id=_field(project_ref, 'id', str, 'project'))
+    project_ref = _field(scope, "project", dict, "scope")
+    if "id" in project_ref:
+        project = identity.find_project(None, project_id=_field(project_ref, "id", str, "project"))
     else:
-        name = _field(project_ref, 'name', str, 'project')
+        name = _field(project_ref, "name", str, "project")
         # Keystone wants the project's domain with a name; IAM falls back to the user's domain.
-        domain = _domain_in(identity, project_ref['domain'], 'project') if 'domain' in project_ref else user.domain
+        domain = _domain_in(identity, project_ref["domain"], "project") if "domain" in project_ref else user.domain
         project = identity.find_project(domain, name=name)
     if not identity.may_access(user, project):
-        raise KeystoneError(401, 'User %s has no access to project %s.' % (user.id, project_ref.get('id') or project_ref.get('name')))
+        raise KeystoneError(401, "User %s has no access to project %s." % (user.id, project_ref.get("id") or project_ref.get("name")))
     return project, None
 
 
 def _named(entity):
-    return {'id': entity.id, 'name': entity.name}
+    return {"id": entity.id, "name": entity.name}
 
 
 def _catalog(identity, base_url):
     def service(service_type, name, url):
-        return {'id': _stable_id(service_type), 'type': service_type, 'name': name, 'endpoints': [
-            {'id': _stable_id(service_type, identity.region), 'interface': 'public', 'region': identity.region,
-             'region_id': identity.region, 'url': url}]}
-    return [service('image', 'ims', base_url), service('identity', 'iam', base_url + PREFIX)]
+        return {
+            "id": _stable_id(service_type),
+            "type": service_type,
+            "name": name,
+            "endpoints": [
+                {"id": _stable_id(service_type, identity.region), "interface": "public", "region": identity.region, "region_id": identity.region, "url": url}
+            ],
+        }
+
+    return [service("image", "ims", base_url), service("identity", "iam", base_url + PREFIX)]
 
 
 def _token_body(identity, token, base_url, with_catalog):
     body = {
-        'methods': list(token.methods), 'issued_at': token.issued_at.strftime(KEYSTONE_TIME),
-        'expires_at': token.expires_at.strftime(KEYSTONE_TIME), 'audit_ids': [secrets.token_urlsafe(16)],
-        'user': {**_named(token.user), 'domain': _named(token.user.domain), 'password_expires_at': ''}}
+        "methods": list(token.methods),
+        "issued_at": token.issued_at.strftime(KEYSTONE_TIME),
+        "expires_at": token.expires_at.strftime(KEYSTONE_TIME),
+        "audit_ids": [secrets.token_urlsafe(16)],
+        "user": {**_named(token.user), "domain": _named(token.user.domain), "password_expires_at": ""},
+    }
     if token.project is not None:
-        body['project'] = {**_named(token.project), 'domain': _named(token.project.domain)}
+        body["project"] = {**_named(token.project), "domain": _named(token.project.domain)}
     elif token.domain_scope is not None:
-        body['domain'] = _named(token.domain_scope)
+        body["domain"] = _named(token.domain_scope)
     if token.project is not None or token.domain_scope is not None:
-        body['roles'] = [ROLE]
+        body["roles"] = [ROLE]
         if with_catalog:
-            body['catalog'] = _catalog(identity, base_url)
-    return {'token': body}
+            body["catalog"] = _catalog(identity, base_url)
+    return {"token": body}
 
 
-@router.post('/auth/tokens')
+@router.post("/auth/tokens")
 async def create_token(request: Request):
     """Password authentication, or re-scoping an existing token; answers 201 with the token in X-Subject-Token.
     ``?nocatalog`` leaves the service catalog out, as in Keystone and IAM."""
@@ -163,34 +178,35 @@ async def create_token(request: Request):
     try:
         payload = json.loads(await request.body())
     except ValueError:
-        raise KeystoneError(400, 'The request body is not valid JSON.') from None
-    auth = _field(payload, 'auth', dict, 'the request body')
-    identity_ref = _field(auth, 'identity', dict, 'auth')
-    methods = _field(identity_ref, 'methods', list, 'identity')
-    if methods == ['password']:
-        user = _password_user(identity, _field(identity_ref, 'password', dict, 'identity'))
+        raise KeystoneError(400, "The request body is not valid JSON.") from None
+    auth = _field(payload, "auth", dict, "the request body")
+    identity_ref = _field(auth, "identity", dict, "auth")
+    methods = _field(identity_ref, "methods", list, "identity")
+    if methods == ["password"]:
+        user = _password_user(identity, _field(identity_ref, "password", dict, "identity"))
         not_after = None
-    elif methods == ['token']:
-        original = _existing_token(identity, _field(identity_ref, 'token', dict, 'identity'))
+    elif methods == ["token"]:
+        original = _existing_token(identity, _field(identity_ref, "token", dict, "identity"))
         user, not_after = original.user, original.expires_at
     else:
-        raise KeystoneError(401, 'Attempted to authenticate with an unsupported method.')
-    project, domain = _scope(identity, user, auth.get('scope'))
+        raise KeystoneError(401, "Attempted to authenticate with an unsupported method.")
+    project, domain = _scope(identity, user, auth.get("scope"))
     value, token = identity.issue_token(user, methods, project=project, domain_scope=domain, not_after=not_after)
-    body = _token_body(identity, token, _base_url(request), with_catalog='nocatalog' not in request.query_params)
-    return JSONResponse(body, status_code=201, headers={'X-Subject-Token': value})
+    body = _token_body(identity, token, _base_url(request), with_catalog="nocatalog" not in request.query_params)
+    return JSONResponse(body, status_code=201, headers={"X-Subject-Token": value})
 
 
 # --- projects ------------------------------------------------------------------------------------------------------
+
 
 async def _caller(request):
     """The user behind a token (of any scope) or an AK/SK signature."""
     identity = request.app.state.identity
     try:
-        if 'authorization' in request.headers:
+        if "authorization" in request.headers:
             return identity.authenticate_signed(signing.ReceivedRequest.from_asgi(request.scope, await request.body())).user
-        if 'x-auth-token' in request.headers:
-            return identity.token(request.headers['x-auth-token']).user
+        if "x-auth-token" in request.headers:
+            return identity.token(request.headers["x-auth-token"]).user
     except IdentityError:
         pass
     raise KeystoneError(401, AUTHENTICATION_REQUIRED)
@@ -198,35 +214,42 @@ async def _caller(request):
 
 def _project_body(identity, project, base_url):
     """A project as IAM lists it; a sub-project ("eu-de_dev") has its region's project as parent."""
-    region_project = identity.find_project(project.domain, name=project.name.split('_', 1)[0]) if '_' in project.name else None
-    return {'id': project.id, 'name': project.name, 'domain_id': project.domain.id, 'description': '', 'enabled': True,
-            'is_domain': False, 'parent_id': region_project.id if region_project else project.domain.id,
-            'links': {'self': '%s%s/projects/%s' % (base_url, PREFIX, project.id)}}
+    region_project = identity.find_project(project.domain, name=project.name.split("_", 1)[0]) if "_" in project.name else None
+    return {
+        "id": project.id,
+        "name": project.name,
+        "domain_id": project.domain.id,
+        "description": "",
+        "enabled": True,
+        "is_domain": False,
+        "parent_id": region_project.id if region_project else project.domain.id,
+        "links": {"self": "%s%s/projects/%s" % (base_url, PREFIX, project.id)},
+    }
 
 
 def _project_list(request, projects):
     """A Keystone project list, filtered by the query's ``name``, ``domain_id`` and ``parent_id`` (others are ignored)."""
     identity, base_url = request.app.state.identity, _base_url(request)
-    filters = {name: value for name, value in request.query_params.items() if name in ('name', 'domain_id', 'parent_id')}
+    filters = {name: value for name, value in request.query_params.items() if name in ("name", "domain_id", "parent_id")}
     bodies = [_project_body(identity, project, base_url) for project in projects]
     selected = [body for body in bodies if all(body[name] == value for name, value in filters.items())]
-    return {'projects': selected, 'links': {'self': str(request.url), 'previous': None, 'next': None}}
+    return {"projects": selected, "links": {"self": str(request.url), "previous": None, "next": None}}
 
 
-@router.get('/projects')
+@router.get("/projects")
 async def list_projects(request: Request):
     """The projects of the caller's domain (IAM lets any user of the domain see them)."""
     user = await _caller(request)
     return _project_list(request, request.app.state.identity.domain_projects(user.domain))
 
 
-@router.get('/auth/projects')
+@router.get("/auth/projects")
 async def list_accessible_projects(request: Request):
     """The projects the caller may scope a token to."""
     user = await _caller(request)
     return _project_list(request, request.app.state.identity.projects_of(user))
 
 
-@router.api_route('/{path:path}', methods=['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], include_in_schema=False)
+@router.api_route("/{path:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
 async def not_found(path: str):
-    raise KeystoneError(404, 'The resource could not be found: /v3/%s' % path)
+    raise KeystoneError(404, "The resource could not be found: /v3/%s" % path)

@@ -82,8 +82,7 @@ class AuthContext:
 
     @classmethod
     def of(cls, kind, user, project):
-        return cls(kind=kind, user_id=user.id, user_name=user.name, domain_id=user.domain.id, project_id=project.id,
-                   project_name=project.name)
+        return cls(kind=kind, user_id=user.id, user_name=user.name, domain_id=user.domain.id, project_id=project.id, project_name=project.name)
 
 
 def utcnow():
@@ -109,13 +108,18 @@ class IdentityStore:
             for seed_user in seed_domain.users:
                 unknown = [name for name in seed_user.projects if name not in by_name]
                 if unknown:
-                    raise ValueError('seed: user %s of domain %s refers to unknown projects %s' % (seed_user.name, domain.name, unknown))
-                user = User(id=seed_user.id, name=seed_user.name, password=seed_user.password, domain=domain,
-                            project_ids=tuple(by_name[name].id for name in seed_user.projects))
+                    raise ValueError("seed: user %s of domain %s refers to unknown projects %s" % (seed_user.name, domain.name, unknown))
+                user = User(
+                    id=seed_user.id,
+                    name=seed_user.name,
+                    password=seed_user.password,
+                    domain=domain,
+                    project_ids=tuple(by_name[name].id for name in seed_user.projects),
+                )
                 self.users.append(user)
                 for key in seed_user.access_keys:
                     if key.ak in self.access_keys:
-                        raise ValueError('seed: access key %s is given twice' % key.ak)
+                        raise ValueError("seed: access key %s is given twice" % key.ak)
                     self.access_keys[key.ak] = AccessKey(ak=key.ak, sk=key.sk, security_token=key.security_token, user=user)
         self.initial_token_lifetime = token_lifetime
         self.token_lifetime = token_lifetime
@@ -165,7 +169,7 @@ class IdentityStore:
 
     @staticmethod
     def check_password(user, password):
-        return user is not None and hmac.compare_digest(user.password.encode('utf-8'), password.encode('utf-8'))
+        return user is not None and hmac.compare_digest(user.password.encode("utf-8"), password.encode("utf-8"))
 
     def issue_token(self, user, methods, *, project=None, domain_scope=None, not_after=None):
         """Issue a token; ``not_after`` caps its expiry (a re-scoped token never outlives the original)."""
@@ -174,9 +178,8 @@ class IdentityStore:
         if not_after is not None:
             expires_at = min(expires_at, not_after)
         # Real IAM tokens are long base64 blobs starting with "MII"; a long value also exercises header size limits.
-        value = 'MII' + secrets.token_urlsafe(1200)
-        token = Token(user=user, methods=tuple(methods), issued_at=now, expires_at=expires_at, project=project,
-                      domain_scope=domain_scope)
+        value = "MII" + secrets.token_urlsafe(1200)
+        token = Token(user=user, methods=tuple(methods), issued_at=now, expires_at=expires_at, project=project, domain_scope=domain_scope)
         with self._lock:
             self._tokens[value] = token
         return value, token
@@ -186,9 +189,9 @@ class IdentityStore:
         with self._lock:
             token = self._tokens.get(value)
         if token is None:
-            raise IdentityError('decrypt token fail')
+            raise IdentityError("decrypt token fail")
         if token.expires_at <= utcnow():
-            raise TokenExpired('token expires, expires_at: %s' % token.expires_at.strftime('%Y-%m-%dT%H:%M:%SZ'))
+            raise TokenExpired("token expires, expires_at: %s" % token.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
         return token
 
     def expire_tokens(self):
@@ -205,11 +208,11 @@ class IdentityStore:
     def authenticate_signed(self, request):
         """The access key that validly signed ``request`` (a signing.ReceivedRequest); raise IdentityError if none."""
         try:
-            authorization = signing.parse_authorization(request.headers.get('authorization', ''))
+            authorization = signing.parse_authorization(request.headers.get("authorization", ""))
             key = self.access_keys.get(authorization.access_key)
             if key is None:
-                raise IdentityError('Get secretKey failed, err:ak not exist')
-            self._check_security_token(key, request.headers.get('x-security-token'))
+                raise IdentityError("Get secretKey failed, err:ak not exist")
+            self._check_security_token(key, request.headers.get("x-security-token"))
             signing.verify(request, authorization, key.sk, utcnow())
         except signing.SignatureError as exc:
             raise IdentityError(str(exc)) from None
@@ -220,12 +223,12 @@ class IdentityStore:
         """A temporary key is only valid with its own security token; a permanent key takes none."""
         if not key.temporary:
             if sent is not None:
-                raise IdentityError('a security token was sent with a permanent access key')
+                raise IdentityError("a security token was sent with a permanent access key")
             return
         if sent is None:
-            raise IdentityError('the temporary access key needs its X-Security-Token')
-        if not hmac.compare_digest(sent.encode('utf-8'), key.security_token.encode('utf-8')):
-            raise IdentityError('the security token does not match the temporary access key')
+            raise IdentityError("the temporary access key needs its X-Security-Token")
+        if not hmac.compare_digest(sent.encode("utf-8"), key.security_token.encode("utf-8")):
+            raise IdentityError("the security token does not match the temporary access key")
 
     # --- what the ready line advertises --------------------------------------------------------------------------
 
@@ -239,10 +242,18 @@ class IdentityStore:
             keys = [key for key in self.access_keys.values() if key.user in users]
             permanent = next((key for key in keys if not key.temporary), None)
             user = permanent.user if permanent else users[0]
-            projects.append({'name': project.name, 'id': project.id, 'domain': project.domain.name, 'username': user.name,
-                             'password': user.password, 'ak': permanent.ak if permanent else None, 'sk': permanent.sk if permanent else None})
+            projects.append(
+                {
+                    "name": project.name,
+                    "id": project.id,
+                    "domain": project.domain.name,
+                    "username": user.name,
+                    "password": user.password,
+                    "ak": permanent.ak if permanent else None,
+                    "sk": permanent.sk if permanent else None,
+                }
+            )
             temp = next((key for key in keys if key.temporary), None)
             if temp:
-                temporary.append({'project': project.name, 'project_id': project.id, 'ak': temp.ak, 'sk': temp.sk,
-                                  'security_token': temp.security_token})
+                temporary.append({"project": project.name, "project_id": project.id, "ak": temp.ak, "sk": temp.sk, "security_token": temp.security_token})
         return projects, temporary

@@ -20,26 +20,26 @@ INIT_SHARE = 0.1
 
 #: Job types of the API reference (5.6.1) and of the extras, with the task name a running job reports.
 TASKS = {
-    'imsCreateImageByInstance': 'CreateImageByInstanceTask',
-    'imsImportImageJob': 'ImportImageTask',
-    'imsVolumeCreateImageJob': 'VolumeCreateImageTask',
-    'imsImportDataImageJob': 'ImportDataImageTask',
-    'imsCreateWholeImageByInstanceJob': 'CreateWholeImageByInstanceTask',
-    'imsCreateWholeImageByBackupJob': 'CreateWholeImageByBackupTask',
-    'imsNativeImportImageJob': 'NativeImportImageTask',
-    'imsNativeExportImageJob': 'NativeExportImageTask',
-    'imsAddImageMembersJob': 'AddImageMembersTask',
-    'imsDelImageMembersJob': 'DelImageMembersTask',
-    'imsUpdateImageMembersJob': 'UpdateImageMembersTask',
-    'imsCopyImageInRegionJob': 'CopyImageInRegionTask',
-    'imsGlanceUploadImageJob': 'UploadImageFileTask',
+    "imsCreateImageByInstance": "CreateImageByInstanceTask",
+    "imsImportImageJob": "ImportImageTask",
+    "imsVolumeCreateImageJob": "VolumeCreateImageTask",
+    "imsImportDataImageJob": "ImportDataImageTask",
+    "imsCreateWholeImageByInstanceJob": "CreateWholeImageByInstanceTask",
+    "imsCreateWholeImageByBackupJob": "CreateWholeImageByBackupTask",
+    "imsNativeImportImageJob": "NativeImportImageTask",
+    "imsNativeExportImageJob": "NativeExportImageTask",
+    "imsAddImageMembersJob": "AddImageMembersTask",
+    "imsDelImageMembersJob": "DelImageMembersTask",
+    "imsUpdateImageMembersJob": "UpdateImageMembersTask",
+    "imsCopyImageInRegionJob": "CopyImageInRegionTask",
+    "imsGlanceUploadImageJob": "UploadImageFileTask",
 }
 
 
 def job_time(moment):
     """A job time as the reference's example shows it: ``04-Jun-2015 18:11:06:586`` (UTC)."""
     stamp = datetime.fromtimestamp(moment, timezone.utc)
-    return stamp.strftime('%d-%b-%Y %H:%M:%S:') + '%03d' % (stamp.microsecond // 1000)
+    return stamp.strftime("%d-%b-%Y %H:%M:%S:") + "%03d" % (stamp.microsecond // 1000)
 
 
 class Timeline:
@@ -94,10 +94,10 @@ class Job:
 
     def status(self, now):
         if self.finished or now >= self.end:
-            return 'FAIL' if self.failure else 'SUCCESS'
+            return "FAIL" if self.failure else "SUCCESS"
         if now < self.begin + self.duration * INIT_SHARE:
-            return 'INIT'
-        return 'RUNNING'
+            return "INIT"
+        return "RUNNING"
 
     def progress(self, now):
         if self.duration <= 0 or now >= self.end:
@@ -105,34 +105,38 @@ class Job:
         return round(max(0.0, now - self.begin) / self.duration, 2)
 
     def _times(self, status):
-        final = status in ('SUCCESS', 'FAIL')
-        return {'begin_time': job_time(self.begin), 'end_time': job_time(self.end) if final else ''}
+        final = status in ("SUCCESS", "FAIL")
+        return {"begin_time": job_time(self.begin), "end_time": job_time(self.end) if final else ""}
 
     def _failure_fields(self, status):
-        code, reason = self.failure if status == 'FAIL' else (None, None)
-        return {'error_code': code, 'fail_reason': reason}
+        code, reason = self.failure if status == "FAIL" else (None, None)
+        return {"error_code": code, "fail_reason": reason}
 
     def as_json(self, now):
         """The job as ``GET /v1/{project_id}/jobs/{job_id}`` shows it."""
         status = self.status(now)
-        entities = {'process_percent': self.progress(now), 'current_task': TASKS.get(self.job_type, self.job_type)}
+        entities = {"process_percent": self.progress(now), "current_task": TASKS.get(self.job_type, self.job_type)}
         if self.image_id:
             entities.update(image_id=self.image_id, image_name=self.image_name)
         if self.sub_jobs:
-            entities['sub_jobs_result'] = [self._sub_job_json(sub_job, status) for sub_job in self.sub_jobs]
-            entities['sub_jobs_list'] = [sub_job.id for sub_job in self.sub_jobs]
-        if self.member_pairs is not None and status in ('SUCCESS', 'FAIL'):
-            outcome = 'failed' if status == 'FAIL' else 'success'
-            entities['results'] = [{'image_id': image_id, 'project_id': project_id, 'status': outcome}
-                                   for image_id, project_id in self.member_pairs]
-        if status == 'FAIL':
+            entities["sub_jobs_result"] = [self._sub_job_json(sub_job, status) for sub_job in self.sub_jobs]
+            entities["sub_jobs_list"] = [sub_job.id for sub_job in self.sub_jobs]
+        if self.member_pairs is not None and status in ("SUCCESS", "FAIL"):
+            outcome = "failed" if status == "FAIL" else "success"
+            entities["results"] = [{"image_id": image_id, "project_id": project_id, "status": outcome} for image_id, project_id in self.member_pairs]
+        if status == "FAIL":
             entities.update(self._failure_fields(status))
-        return {'status': status, 'job_id': self.id, 'job_type': self.job_type, **self._times(status),
-                **self._failure_fields(status), 'entities': entities}
+        return {"status": status, "job_id": self.id, "job_type": self.job_type, **self._times(status), **self._failure_fields(status), "entities": entities}
 
     def _sub_job_json(self, sub_job, status):
-        return {'status': status, 'job_id': sub_job.id, 'job_type': sub_job.job_type, **self._times(status),
-                **self._failure_fields(status), 'entities': {'image_id': sub_job.image_id, 'image_name': sub_job.image_name}}
+        return {
+            "status": status,
+            "job_id": sub_job.id,
+            "job_type": sub_job.job_type,
+            **self._times(status),
+            **self._failure_fields(status),
+            "entities": {"image_id": sub_job.image_id, "image_name": sub_job.image_name},
+        }
 
 
 @dataclass
@@ -171,8 +175,7 @@ class JobBoard:
                 return (rule.error_code, rule.fail_reason)
         return None
 
-    def submit(self, job, on_start: Callable | None = None, on_success: Callable | None = None,
-               on_failure: Callable | None = None):
+    def submit(self, job, on_start: Callable | None = None, on_success: Callable | None = None, on_failure: Callable | None = None):
         """Schedule ``job``: ``on_start`` when it leaves INIT, then ``on_success`` or ``on_failure`` at its end."""
         job.failure = self._take_failure(job)
         self._jobs[job.id] = job
@@ -200,5 +203,14 @@ class JobBoard:
         return any(not job.finished and predicate(job) for job in self._jobs.values())
 
     def as_json(self):
-        return [{'job_id': job.id, 'job_type': job.job_type, 'project_id': job.project_id, 'finished': job.finished,
-                 'failure': job.failure, 'internal': job.internal} for job in self._jobs.values()]
+        return [
+            {
+                "job_id": job.id,
+                "job_type": job.job_type,
+                "project_id": job.project_id,
+                "finished": job.finished,
+                "failure": job.failure,
+                "internal": job.internal,
+            }
+            for job in self._jobs.values()
+        ]

@@ -30,9 +30,9 @@ from .routes_versions import VERSION_DOCUMENT_PATHS
 #: AK/SK-signed requests may carry at most this much body (the gateway hashes it); tokens have no such limit.
 AKSK_MAX_BODY = 12 * 1024 * 1024
 #: IMS paths that name a project: /v1/{project_id}/..., /v2/{project_id}/...
-PATH_PROJECT = re.compile(r'/v\d+(?:\.\d+)?/([0-9a-f]{32})(?:/.*)?')
+PATH_PROJECT = re.compile(r"/v\d+(?:\.\d+)?/([0-9a-f]{32})(?:/.*)?")
 
-LOG = logging.getLogger('ims_emulator.requests')
+LOG = logging.getLogger("ims_emulator.requests")
 
 
 class GatewayError(Exception):
@@ -45,11 +45,11 @@ class GatewayError(Exception):
         self.message = message
 
     def response(self, request_id):
-        return JSONResponse({'error_code': self.code, 'error_msg': self.message, 'request_id': request_id}, status_code=self.status)
+        return JSONResponse({"error_code": self.code, "error_msg": self.message, "request_id": request_id}, status_code=self.status)
 
 
 def _unauthorized(reason):
-    return GatewayError(401, 'APIGW.0301', 'Incorrect IAM authentication information: %s' % reason)
+    return GatewayError(401, "APIGW.0301", "Incorrect IAM authentication information: %s" % reason)
 
 
 @dataclass
@@ -76,13 +76,13 @@ async def drop_connection(send):
     until the protocol has registered the loss (``cycle.disconnected``), so uvicorn does not complain that the app
     returned without responding. Outside uvicorn (in-process test clients) the drop becomes an exception instead.
     """
-    cycle = getattr(send, '__self__', None)
-    transport = getattr(cycle, 'transport', None)
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
     if transport is None:
-        raise ConnectionResetError('connection dropped by fault injection')
+        raise ConnectionResetError("connection dropped by fault injection")
     transport.abort()
     for _attempt in range(100):
-        if getattr(cycle, 'disconnected', True):
+        if getattr(cycle, "disconnected", True):
             return
         await asyncio.sleep(0.001)
 
@@ -92,11 +92,10 @@ def _fault_response(fault, request_id):
     spec = fault.spec
     body = spec.body
     if not fault.body_given and spec.status == 429:
-        body = {'error_code': 'APIGW.0308', 'error_msg': 'The throttling threshold has been reached: policy user over ratelimit',
-                'request_id': request_id}
+        body = {"error_code": "APIGW.0308", "error_msg": "The throttling threshold has been reached: policy user over ratelimit", "request_id": request_id}
     headers = spec.headers
     if headers is None:
-        headers = {'Retry-After': '1'} if spec.status == 429 else {}
+        headers = {"Retry-After": "1"} if spec.status == 429 else {}
     if body is None:
         return Response(status_code=spec.status, headers=headers)
     if isinstance(body, str):
@@ -115,12 +114,12 @@ def _is_loopback(client):
         address = ipaddress.ip_address(client[0])
     except ValueError:
         return False
-    mapped = getattr(address, 'ipv4_mapped', None)
+    mapped = getattr(address, "ipv4_mapped", None)
     return (mapped or address).is_loopback
 
 
 def _under(path, prefix):
-    return path == prefix or path.startswith(prefix + '/')
+    return path == prefix or path.startswith(prefix + "/")
 
 
 async def _read_body(receive, limit):
@@ -128,16 +127,16 @@ async def _read_body(receive, limit):
     chunks, size = [], 0
     while True:
         message = await receive()
-        if message['type'] != 'http.request':
+        if message["type"] != "http.request":
             break
-        chunk = message.get('body', b'')
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise GatewayError(413, 'APIGW.0201', 'Request entity too large')
+            raise GatewayError(413, "APIGW.0201", "Request entity too large")
         chunks.append(chunk)
-        if not message.get('more_body', False):
+        if not message.get("more_body", False):
             break
-    body = b''.join(chunks)
+    body = b"".join(chunks)
     replayed = False
 
     async def replay():
@@ -145,7 +144,8 @@ async def _read_body(receive, limit):
         if replayed:
             return await receive()
         replayed = True
-        return {'type': 'http.request', 'body': body, 'more_body': False}
+        return {"type": "http.request", "body": body, "more_body": False}
+
     return body, replay
 
 
@@ -157,24 +157,24 @@ class EmulatorMiddleware:
         self.emulator = emulator
 
     async def __call__(self, scope, receive, send):
-        if scope['type'] != 'http':
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         exchange = Exchange()
-        scope.setdefault('state', {})['request_id'] = exchange.request_id
+        scope.setdefault("state", {})["request_id"] = exchange.request_id
         try:
             await self._handle(scope, receive, send, exchange)
         finally:
             self._record(scope, exchange)
 
     async def _handle(self, scope, receive, send, exchange):
-        method, path = scope['method'], scope['path']
+        method, path = scope["method"], scope["path"]
         observed = self._observing(send, exchange)
         if _under(path, CONTROL_PREFIX):
-            if _is_loopback(scope.get('client')):
+            if _is_loopback(scope.get("client")):
                 await self.app(scope, receive, observed)
             else:
-                await JSONResponse({'error': 'the control API answers loopback clients only'}, 403)(scope, receive, observed)
+                await JSONResponse({"error": "the control API answers loopback clients only"}, 403)(scope, receive, observed)
             return
         delay = latency(self.emulator.state)
         if delay:
@@ -182,97 +182,114 @@ class EmulatorMiddleware:
         fault = self.emulator.state.faults.take(method, path)
         action = fault.spec.action if fault else None
         exchange.fault = action
-        if action == 'drop_before':
+        if action == "drop_before":
             await drop_connection(send)
-        elif action == 'status':
+        elif action == "status":
             await _fault_response(fault, exchange.request_id)(scope, receive, observed)
-        elif action == 'drop_after':
+        elif action == "drop_after":
             await self._serve(scope, receive, self._observing(_discard, exchange))
             await drop_connection(send)
         else:
-            if action == 'delay':
+            if action == "delay":
                 await asyncio.sleep(fault.spec.delay)
             await self._serve(scope, receive, observed)
 
     async def _serve(self, scope, receive, send):
         """Let the gateway admit an IMS request, then hand it to the app."""
-        if not _under(scope['path'], IAM_PREFIX):
+        if not _under(scope["path"], IAM_PREFIX):
             try:
                 receive = await self._admit(scope, receive)
             except GatewayError as exc:
-                await exc.response(scope['state']['request_id'])(scope, receive, send)
+                await exc.response(scope["state"]["request_id"])(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
     async def _admit(self, scope, receive):
         """Refuse unknown APIs and unauthenticated requests; set ``scope["state"]["auth"]``; return the ``receive`` to use."""
         if not any(route.matches(scope)[0] == Match.FULL for route in self.emulator.router.routes):
-            raise GatewayError(404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.')
-        method, path = scope['method'], scope['path']
-        if method == 'GET' and path in VERSION_DOCUMENT_PATHS:
+            raise GatewayError(404, "APIGW.0101", "The API does not exist or has not been published in the environment.")
+        method, path = scope["method"], scope["path"]
+        if method == "GET" and path in VERSION_DOCUMENT_PATHS:
             return receive
         identity = self.emulator.state.identity
-        headers = signing.header_map(scope['headers'])
+        headers = signing.header_map(scope["headers"])
         try:
-            if 'authorization' in headers:
-                kind = 'aksk'
+            if "authorization" in headers:
+                kind = "aksk"
                 receive, user, project = await self._signed_caller(scope, receive, headers)
-            elif 'x-auth-token' in headers:
-                kind = 'token'
-                token = identity.token(headers['x-auth-token'])
+            elif "x-auth-token" in headers:
+                kind = "token"
+                token = identity.token(headers["x-auth-token"])
                 if token.project is None:
-                    raise IdentityError('the token is not scoped to a project')
+                    raise IdentityError("the token is not scoped to a project")
                 user, project = token.user, token.project
             else:
-                raise IdentityError('x-auth-token not found')
+                raise IdentityError("x-auth-token not found")
         except TokenExpired:
-            raise GatewayError(401, 'APIGW.0307', 'The token must be updated.') from None
+            raise GatewayError(401, "APIGW.0307", "The token must be updated.") from None
         except IdentityError as exc:
             raise _unauthorized(exc) from None
-        scope['state']['auth'] = AuthContext.of(kind, user, project)
+        scope["state"]["auth"] = AuthContext.of(kind, user, project)
         return receive
 
     async def _signed_caller(self, scope, receive, headers):
         """Verify an AK/SK signature; return the replaying ``receive``, the user and the project they act in."""
         identity = self.emulator.state.identity
-        declared_length = headers.get('content-length', '')
+        declared_length = headers.get("content-length", "")
         if declared_length.isdigit() and int(declared_length) > AKSK_MAX_BODY:
-            raise GatewayError(413, 'APIGW.0201', 'Request entity too large')  # before the client sends it all
+            raise GatewayError(413, "APIGW.0201", "Request entity too large")  # before the client sends it all
         body, receive = await _read_body(receive, AKSK_MAX_BODY)
         key = identity.authenticate_signed(signing.ReceivedRequest.from_asgi(scope, body))
         # The project comes from X-Project-Id (which Go SDKs add after signing), else from the URL. Whether a project
         # in the URL is the caller's is IMS's own check (IMG.0067), made by the routes.
-        path_project = PATH_PROJECT.fullmatch(scope['path'])
-        project_id = headers.get('x-project-id') or (path_project.group(1) if path_project else None)
+        path_project = PATH_PROJECT.fullmatch(scope["path"])
+        project_id = headers.get("x-project-id") or (path_project.group(1) if path_project else None)
         if project_id is None:
-            raise IdentityError('X-Project-Id is required')
+            raise IdentityError("X-Project-Id is required")
         project = identity.projects.get(project_id)
         if not identity.may_access(key.user, project):
-            raise IdentityError('the user has no access to project %s' % project_id)
+            raise IdentityError("the user has no access to project %s" % project_id)
         return receive, key.user, project
 
     @staticmethod
     def _observing(send, exchange):
         """Wrap ``send``: stamp X-Request-Id on the response and note its status."""
-        stamp = (b'x-request-id', exchange.request_id.encode('ascii'))
+        stamp = (b"x-request-id", exchange.request_id.encode("ascii"))
 
         async def observed(message):
-            if message['type'] == 'http.response.start':
-                exchange.status = message['status']
-                headers = [header for header in message.get('headers', []) if header[0].lower() != b'x-request-id']
-                message = {**message, 'headers': headers + [stamp]}
+            if message["type"] == "http.response.start":
+                exchange.status = message["status"]
+                headers = [header for header in message.get("headers", []) if header[0].lower() != b"x-request-id"]
+                message = {**message, "headers": headers + [stamp]}
             await send(message)
+
         return observed
 
     def _record(self, scope, exchange):
-        auth = scope['state'].get('auth')
-        query = scope['query_string'].decode('latin-1')
+        auth = scope["state"].get("auth")
+        query = scope["query_string"].decode("latin-1")
         duration_ms = exchange.duration_ms
-        self.emulator.state.request_log.append({
-            'time': exchange.started_at.isoformat(timespec='milliseconds').replace('+00:00', 'Z'),
-            'request_id': exchange.request_id, 'method': scope['method'], 'path': scope['path'], 'query': query,
-            'project_id': auth.project_id if auth else None, 'auth': auth.kind if auth else 'none',
-            'status': exchange.status, 'duration_ms': round(duration_ms, 3), 'fault': exchange.fault})
-        LOG.info('%s %s%s -> %s%s %.1f ms request_id=%s', scope['method'], scope['path'], '?' + query if query else '',
-                 'no response' if exchange.status is None else exchange.status,
-                 ' (fault: %s)' % exchange.fault if exchange.fault else '', duration_ms, exchange.request_id)
+        self.emulator.state.request_log.append(
+            {
+                "time": exchange.started_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "request_id": exchange.request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "query": query,
+                "project_id": auth.project_id if auth else None,
+                "auth": auth.kind if auth else "none",
+                "status": exchange.status,
+                "duration_ms": round(duration_ms, 3),
+                "fault": exchange.fault,
+            }
+        )
+        LOG.info(
+            "%s %s%s -> %s%s %.1f ms request_id=%s",
+            scope["method"],
+            scope["path"],
+            "?" + query if query else "",
+            "no response" if exchange.status is None else exchange.status,
+            " (fault: %s)" % exchange.fault if exchange.fault else "",
+            duration_ms,
+            exchange.request_id,
+        )

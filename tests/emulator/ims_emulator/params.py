@@ -13,17 +13,17 @@ def single_params(params):
     items = params.multi_items()
     result = dict(items)
     if len(result) != len(items):
-        raise ImsError('IMG.0001')
+        raise ImsError("IMG.0001")
     return result
 
 
 def parse_bool(text):
-    if text.lower() not in ('true', 'false'):
-        raise ImsError('IMG.0001')
-    return text.lower() == 'true'
+    if text.lower() not in ("true", "false"):
+        raise ImsError("IMG.0001")
+    return text.lower() == "true"
 
 
-def parse_int(text, code='IMG.0001'):
-    if not re.fullmatch(r'-?\d+', text):
+def parse_int(text, code="IMG.0001"):
+    if not re.fullmatch(r"-?\d+", text):
         raise ImsError(code)
     return int(text)

@@ -12,67 +12,109 @@ from .attributes import FIRMWARE_TYPES, check_choice, check_description, check_n
 from .errors import ImsError
 
 #: Attributes the extension PATCH may change (5.1.2); the native one may also change custom attributes.
-MUTABLE_ATTRIBUTES = ('name', '__description', '__support_xen', '__support_largememory', '__support_diskintensive',
-                      '__support_highperformance', '__support_xen_gpu_type', '__support_kvm_gpu_type',
-                      '__support_xen_hana', '__is_config_init', 'min_ram', 'hw_vif_multiqueue_enabled',
-                      'hw_firmware_type')
+MUTABLE_ATTRIBUTES = (
+    "name",
+    "__description",
+    "__support_xen",
+    "__support_largememory",
+    "__support_diskintensive",
+    "__support_highperformance",
+    "__support_xen_gpu_type",
+    "__support_kvm_gpu_type",
+    "__support_xen_hana",
+    "__is_config_init",
+    "min_ram",
+    "hw_vif_multiqueue_enabled",
+    "hw_firmware_type",
+)
 #: Attributes an image always has.
-_IRREMOVABLE = ('name', 'min_ram')
+_IRREMOVABLE = ("name", "min_ram")
 #: Glance's own attributes and those IMS manages: never custom, whatever their spelling.
-RESERVED_ATTRIBUTES = frozenset((
-    'id', 'name', 'status', 'owner', 'visibility', 'protected', 'checksum', 'size', 'virtual_size', 'created_at',
-    'updated_at', 'deleted', 'deleted_at', 'file', 'self', 'schema', 'container_format', 'disk_format', 'min_disk',
-    'min_ram', 'max_ram', 'locations', 'direct_url', 'tags', 'active_at', 'virtual_env_type', 'enterprise_project_id',
-    'hw_firmware_type', 'hw_vif_multiqueue_enabled', 'os_hidden', 'os_hash_algo', 'os_hash_value', 'stores',
-))
+RESERVED_ATTRIBUTES = frozenset(
+    (
+        "id",
+        "name",
+        "status",
+        "owner",
+        "visibility",
+        "protected",
+        "checksum",
+        "size",
+        "virtual_size",
+        "created_at",
+        "updated_at",
+        "deleted",
+        "deleted_at",
+        "file",
+        "self",
+        "schema",
+        "container_format",
+        "disk_format",
+        "min_disk",
+        "min_ram",
+        "max_ram",
+        "locations",
+        "direct_url",
+        "tags",
+        "active_at",
+        "virtual_env_type",
+        "enterprise_project_id",
+        "hw_firmware_type",
+        "hw_vif_multiqueue_enabled",
+        "os_hidden",
+        "os_hash_algo",
+        "os_hash_value",
+        "stores",
+    )
+)
 
 
 def is_custom_attribute(name):
     """A user-defined image property: not Glance's, not IMS's (those start with ``__``)."""
-    return bool(name) and not name.startswith('__') and name not in RESERVED_ATTRIBUTES
+    return bool(name) and not name.startswith("__") and name not in RESERVED_ATTRIBUTES
 
 
 def parse_patch(data, v20=False):
     """The operations of a JSON-patch body as (op, attribute, value): RFC 6902 style (``op``/``path``/``value``,
     Glance's v2.1) or, with ``v20``, Glance's v2.0 style (``{"replace": "/name", "value": ...}``)."""
     if not isinstance(data, list) or not data or not all(isinstance(item, dict) for item in data):
-        raise ImsError('IMG.0001')
+        raise ImsError("IMG.0001")
     operations = []
     for item in data:
         if v20:
-            kinds = [kind for kind in ('add', 'replace', 'remove') if kind in item]
+            kinds = [kind for kind in ("add", "replace", "remove") if kind in item]
             if len(kinds) != 1:
-                raise ImsError('IMG.0001')
+                raise ImsError("IMG.0001")
             operation, path = kinds[0], item[kinds[0]]
         else:
-            operation, path = item.get('op'), item.get('path')
-        if operation not in ('add', 'replace', 'remove') or not isinstance(path, str) or not path.startswith('/'):
-            raise ImsError('IMG.0001')
-        if operation != 'remove' and 'value' not in item:
-            raise ImsError('IMG.0001')
-        name = path[1:].replace('~1', '/').replace('~0', '~')
-        operations.append((operation, name, item.get('value')))
+            operation, path = item.get("op"), item.get("path")
+        if operation not in ("add", "replace", "remove") or not isinstance(path, str) or not path.startswith("/"):
+            raise ImsError("IMG.0001")
+        if operation != "remove" and "value" not in item:
+            raise ImsError("IMG.0001")
+        name = path[1:].replace("~1", "/").replace("~0", "~")
+        operations.append((operation, name, item.get("value")))
     return operations
 
 
 def check_patch_value(operation, name, value):
     """The value an attribute may take in a PATCH, normalized; None for ``remove``."""
-    if operation == 'remove':
+    if operation == "remove":
         if name in _IRREMOVABLE:
-            raise ImsError('IMG.0001')
+            raise ImsError("IMG.0001")
         return None
-    if name == 'name':
+    if name == "name":
         return check_name(value)
-    if name == '__description':
+    if name == "__description":
         return check_description(value)
-    if name == 'min_ram':
-        if isinstance(value, str) and re.fullmatch(r'\d+', value):
+    if name == "min_ram":
+        if isinstance(value, str) and re.fullmatch(r"\d+", value):
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
-            raise ImsError('IMG.0055')
+            raise ImsError("IMG.0055")
         return check_size(value, 0, 1024 * 1024)
-    if name == 'hw_firmware_type':
-        return check_choice(value, FIRMWARE_TYPES, 'IMG.0141')
+    if name == "hw_firmware_type":
+        return check_choice(value, FIRMWARE_TYPES, "IMG.0141")
     if not isinstance(value, str):
-        raise ImsError('IMG.0001')
+        raise ImsError("IMG.0001")
     return value

@@ -18,7 +18,7 @@ from .errors import ImsError
 from .patch import check_patch_value
 from .world import visible_members
 
-GIB = 1024 ** 3
+GIB = 1024**3
 TIB = 1024 * GIB
 
 
@@ -30,7 +30,7 @@ def caller_project_id(request):
 def check_path_project(request, project_id):
     """A project id in the path must be the caller's own."""
     if project_id != caller_project_id(request):
-        raise ImsError('IMG.0067')
+        raise ImsError("IMG.0067")
 
 
 @contextmanager
@@ -53,14 +53,14 @@ def transaction(request):
 
 def job_accepted(job):
     """The answer to a call that started an asynchronous job."""
-    return JSONResponse({'job_id': job.id})
+    return JSONResponse({"job_id": job.id})
 
 
 def visible_image(world, image_id, project_id, status=None):
     """An image the caller can see: its own, a public one or one shared with it; IMG.0027 (with ``status``) if not."""
     image = world.find_image(image_id, project_id)
     if image is None:
-        raise ImsError('IMG.0027', status=status)
+        raise ImsError("IMG.0027", status=status)
     return image
 
 
@@ -69,14 +69,14 @@ def owned_image(world, image_id, project_id, status=None, foreign_status=None):
     ``foreign_status``) when it sees but does not own it."""
     image = visible_image(world, image_id, project_id, status)
     if image.owner != project_id:
-        raise ImsError('IMG.0047', status=foreign_status)
+        raise ImsError("IMG.0047", status=foreign_status)
     return image
 
 
 def check_quota(project, count=1):
     """Room for ``count`` more private images in the project (IMG.0015)."""
     if len(project.image_ids) + count > project.quota.quota:
-        raise ImsError('IMG.0015')
+        raise ImsError("IMG.0015")
 
 
 @dataclass
@@ -93,18 +93,24 @@ class ImageFields:
     @classmethod
     def read(cls, body):
         min_ram, max_ram = check_ram(body)
-        return cls(name=check_name(body.data.get('name')), description=check_description(body.data.get('description')),
-                   tags=request_tags(body), min_ram=min_ram, max_ram=max_ram,
-                   enterprise_project_id=check_enterprise_project(body.data.get('enterprise_project_id')))
+        return cls(
+            name=check_name(body.data.get("name")),
+            description=check_description(body.data.get("description")),
+            tags=request_tags(body),
+            min_ram=min_ram,
+            max_ram=max_ram,
+            enterprise_project_id=check_enterprise_project(body.data.get("enterprise_project_id")),
+        )
 
     def create(self, world, project_id, extra=None, **attrs):
         """A new queued image of the project with these fields, ``extra`` raw attributes and ``attrs`` as
         ``World.image_attrs`` takes them."""
-        known = {'enterprise_project_id': self.enterprise_project_id}
+        known = {"enterprise_project_id": self.enterprise_project_id}
         if self.max_ram is not None:
-            known['max_ram'] = self.max_ram
-        return world.new_image(project_id, self.name, extra={**known, **(extra or {})}, tags=self.tags,
-                               description=self.description, min_ram=self.min_ram, **attrs)
+            known["max_ram"] = self.max_ram
+        return world.new_image(
+            project_id, self.name, extra={**known, **(extra or {})}, tags=self.tags, description=self.description, min_ram=self.min_ram, **attrs
+        )
 
 
 def patch_image(world, image, operations, check_attribute):
@@ -125,12 +131,12 @@ def put_tag(world, image, key, value):
 def remove_tag(world, image, key):
     """Delete the tag ``key``; a key the image lacks is 404 IMG.0121."""
     if key not in image.tags:
-        raise ImsError('IMG.0121', status=404)
+        raise ImsError("IMG.0121", status=404)
     world.set_tags(image, {name: value for name, value in image.tags.items() if name != key})
 
 
 def visible_member(image, project_id, member_id):
     """A member of the image that the caller may see (the owner sees all, a member itself); 404 IMG.0114 if not."""
     if member_id not in visible_members(image, project_id):
-        raise ImsError('IMG.0114', status=404)
+        raise ImsError("IMG.0114", status=404)
     return member_id

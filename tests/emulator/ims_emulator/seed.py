@@ -14,19 +14,19 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-DEFAULT_SEED_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'default_seed.yaml')
+DEFAULT_SEED_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "default_seed.yaml")
 
 #: Region-wide catalogs a user's seed may leave out; they then come from the bundled default seed.
-CATALOG_KEYS = ('os_versions', 'flavors')
+CATALOG_KEYS = ("os_versions", "flavors")
 
-PROJECT_ID = r'^[0-9a-f]{32}$'
+PROJECT_ID = r"^[0-9a-f]{32}$"
 
 #: Formats IMS recognizes in an image file name, by extension.
-FILE_FORMATS = ('vhd', 'zvhd', 'zvhd2', 'qcow2', 'raw', 'vmdk', 'vhdx', 'qed', 'vdi', 'qcow', 'iso')
+FILE_FORMATS = ("vhd", "zvhd", "zvhd2", "qcow2", "raw", "vmdk", "vhdx", "qed", "vdi", "qcow", "iso")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra='forbid')
+    model_config = ConfigDict(extra="forbid")
 
 
 class AccessKeySeed(_Model):
@@ -41,7 +41,7 @@ class UserSeed(_Model):
     id: str
     name: str
     password: str
-    projects: list[str] = Field(default_factory=list, description='names of the projects the user may scope to')
+    projects: list[str] = Field(default_factory=list, description="names of the projects the user may scope to")
     access_keys: list[AccessKeySeed] = Field(default_factory=list)
 
 
@@ -58,13 +58,13 @@ class ServerSeed(_Model):
 
     id: str
     name: str
-    status: Literal['ACTIVE', 'SHUTOFF', 'BUILD', 'REBOOT', 'RESIZE', 'ERROR'] = 'SHUTOFF'
+    status: Literal["ACTIVE", "SHUTOFF", "BUILD", "REBOOT", "RESIZE", "ERROR"] = "SHUTOFF"
     os_version: str
     image_id: str | None = None
     system_volume_id: str | None = None
     data_volume_ids: list[str] = Field(default_factory=list)
-    architecture: Literal['x86', 'arm'] = 'x86'
-    hw_firmware_type: Literal['bios', 'uefi'] = 'bios'
+    architecture: Literal["x86", "arm"] = "x86"
+    hw_firmware_type: Literal["bios", "uefi"] = "bios"
 
 
 class VolumeSeed(_Model):
@@ -73,7 +73,7 @@ class VolumeSeed(_Model):
     id: str
     name: str
     size: int = Field(ge=1)
-    status: Literal['available', 'in-use', 'creating', 'error', 'deleting'] = 'in-use'
+    status: Literal["available", "in-use", "creating", "error", "deleting"] = "in-use"
     server_id: str | None = None
 
 
@@ -83,7 +83,7 @@ class BackupSeed(_Model):
     id: str
     name: str
     server_id: str
-    status: Literal['available', 'protecting', 'error', 'deleting'] = 'available'
+    status: Literal["available", "protecting", "error", "deleting"] = "available"
     image_id: str | None = None
 
 
@@ -96,29 +96,29 @@ class ObjectSeed(_Model):
     format: str | None = None
     bitmap: str | None = None
 
-    @model_validator(mode='after')
+    @model_validator(mode="after")
     def _format_from_extension(self):
         if self.format is None:
-            extension = self.name.rsplit('.', 1)[-1].lower() if '.' in self.name else ''
-            self.format = extension if extension in FILE_FORMATS else 'unknown'
+            extension = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
+            self.format = extension if extension in FILE_FORMATS else "unknown"
         return self
 
 
 class BucketSeed(_Model):
     name: str
-    storage_class: Literal['STANDARD', 'WARM', 'COLD'] = 'STANDARD'
+    storage_class: Literal["STANDARD", "WARM", "COLD"] = "STANDARD"
     objects: list[ObjectSeed] = Field(default_factory=list)
 
 
 class KmsKeySeed(_Model):
     id: str
     alias: str
-    state: Literal['enabled', 'disabled'] = 'enabled'
+    state: Literal["enabled", "disabled"] = "enabled"
 
 
 class MemberSeed(_Model):
     project_id: str = Field(pattern=PROJECT_ID)
-    status: Literal['pending', 'accepted', 'rejected'] = 'pending'
+    status: Literal["pending", "accepted", "rejected"] = "pending"
 
 
 class ImageSeed(_Model):
@@ -127,28 +127,28 @@ class ImageSeed(_Model):
 
     id: str
     name: str
-    status: Literal['queued', 'saving', 'active', 'killed'] = 'active'
-    os_version: str = 'Other Linux(64 bit)'
-    disk_format: str = 'zvhd2'
-    container_format: str = 'bare'
+    status: Literal["queued", "saving", "active", "killed"] = "active"
+    os_version: str = "Other Linux(64 bit)"
+    disk_format: str = "zvhd2"
+    container_format: str = "bare"
     min_disk: int = Field(default=40, ge=0)
     min_ram: int = Field(default=0, ge=0)
     max_ram: int | None = None
-    size: int = Field(default=0, ge=0, description='bytes of the image file (__image_size)')
+    size: int = Field(default=0, ge=0, description="bytes of the image file (__image_size)")
     protected: bool = False
-    description: str = ''
+    description: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    virtual_env_type: Literal['FusionCompute', 'Ironic', 'DataImage', 'IsoImage'] = 'FusionCompute'
-    source_image_id: str | None = Field(default=None, description='parent image (__originalimagename)')
+    virtual_env_type: Literal["FusionCompute", "Ironic", "DataImage", "IsoImage"] = "FusionCompute"
+    source_image_id: str | None = Field(default=None, description="parent image (__originalimagename)")
     data_origin: str | None = None
-    imported: bool = Field(default=False, description='made from an image file (__root_origin: file)')
+    imported: bool = Field(default=False, description="made from an image file (__root_origin: file)")
     backup_id: str | None = None
     whole_image: bool = False
-    cmk_id: str | None = Field(default=None, description='KMS key that encrypts the image (__system__cmkid)')
-    architecture: Literal['x86', 'arm'] = 'x86'
-    hw_firmware_type: Literal['bios', 'uefi'] = 'bios'
-    enterprise_project_id: str = '0'
+    cmk_id: str | None = Field(default=None, description="KMS key that encrypts the image (__system__cmkid)")
+    architecture: Literal["x86", "arm"] = "x86"
+    hw_firmware_type: Literal["bios", "uefi"] = "bios"
+    enterprise_project_id: str = "0"
     tags: dict[str, str] = Field(default_factory=dict)
     members: list[MemberSeed] = Field(default_factory=list)
     properties: dict[str, str] = Field(default_factory=dict)
@@ -165,20 +165,20 @@ class ProjectSeed(_Model):
     kms_keys: list[KmsKeySeed] = Field(default_factory=list)
     images: list[ImageSeed] = Field(default_factory=list)
 
-    @model_validator(mode='after')
+    @model_validator(mode="after")
     def _references_resolve(self):
         volumes = {volume.id for volume in self.volumes}
         servers = {server.id for server in self.servers}
         for server in self.servers:
             missing = [vid for vid in [server.system_volume_id, *server.data_volume_ids] if vid and vid not in volumes]
             if missing:
-                raise ValueError('server %s refers to unknown volumes %s' % (server.id, missing))
+                raise ValueError("server %s refers to unknown volumes %s" % (server.id, missing))
         for volume in self.volumes:
             if volume.server_id and volume.server_id not in servers:
-                raise ValueError('volume %s is attached to unknown server %s' % (volume.id, volume.server_id))
+                raise ValueError("volume %s is attached to unknown server %s" % (volume.id, volume.server_id))
         for backup in self.backups:
             if backup.server_id not in servers:
-                raise ValueError('backup %s is of unknown server %s' % (backup.id, backup.server_id))
+                raise ValueError("backup %s is of unknown server %s" % (backup.id, backup.server_id))
         return self
 
 
@@ -195,34 +195,34 @@ class FlavorSeed(_Model):
     id: str
     vcpus: int = Field(ge=1)
     ram: int = Field(ge=1)
-    architecture: Literal['x86', 'arm'] = 'x86'
+    architecture: Literal["x86", "arm"] = "x86"
 
 
 class Seed(_Model):
     region: str
-    public_image_owner: str = Field(pattern=PROJECT_ID, description='the system project that owns public images')
+    public_image_owner: str = Field(pattern=PROJECT_ID, description="the system project that owns public images")
     public_images: list[ImageSeed] = Field(default_factory=list)
     domains: list[DomainSeed]
-    os_versions: dict[str, list[str]] = Field(description='__os_version values by __platform')
+    os_versions: dict[str, list[str]] = Field(description="__os_version values by __platform")
     flavors: list[FlavorSeed] = Field(default_factory=list)
 
     def projects(self):
         """Every project of every domain."""
         return [project for domain in self.domains for project in domain.projects]
 
-    @model_validator(mode='after')
+    @model_validator(mode="after")
     def _ids_unique(self):
         project_ids = [project.id for project in self.projects()]
         if len(set(project_ids)) != len(project_ids):
-            raise ValueError('project ids are not unique')
+            raise ValueError("project ids are not unique")
         image_ids = [image.id for image in self.public_images]
         image_ids += [image.id for project in self.projects() for image in project.images]
         if len(set(image_ids)) != len(image_ids):
-            raise ValueError('image ids are not unique')
+            raise ValueError("image ids are not unique")
         known = set(self.os_versions_flat())
         unknown = {image.os_version for image in self.public_images if image.os_version not in known}
         if unknown:
-            raise ValueError('public images use unknown os_versions %s' % sorted(unknown))
+            raise ValueError("public images use unknown os_versions %s" % sorted(unknown))
         return self
 
     def os_versions_flat(self):
@@ -232,18 +232,18 @@ class Seed(_Model):
 
 def os_bits(os_version):
     """The OS bit count an __os_version names ("... 32bit" or "... (32 bit)"); 64 when it names none."""
-    match = re.search(r'(32|64)\s*bit', os_version)
-    return match.group(1) if match else '64'
+    match = re.search(r"(32|64)\s*bit", os_version)
+    return match.group(1) if match else "64"
 
 
 def load_seed(path: str | None = None) -> Seed:
     """Read a seed file (None: the bundled default). Catalogs a user's seed leaves out come from the default."""
-    with open(path or DEFAULT_SEED_FILE, encoding='utf-8') as stream:
+    with open(path or DEFAULT_SEED_FILE, encoding="utf-8") as stream:
         data = yaml.safe_load(stream)
     if not isinstance(data, dict):
-        raise ValueError('seed %s is not a YAML mapping' % (path or DEFAULT_SEED_FILE))
+        raise ValueError("seed %s is not a YAML mapping" % (path or DEFAULT_SEED_FILE))
     if path and any(key not in data for key in CATALOG_KEYS):
-        with open(DEFAULT_SEED_FILE, encoding='utf-8') as stream:
+        with open(DEFAULT_SEED_FILE, encoding="utf-8") as stream:
             default = yaml.safe_load(stream)
         for key in CATALOG_KEYS:
             data.setdefault(key, default[key])

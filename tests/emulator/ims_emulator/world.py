@@ -20,44 +20,44 @@ from .jobs import Job, JobBoard, SubJob, Timeline, new_job_id
 from .seed import os_bits
 
 #: The md5 of nothing: the checksum IMS shows for images whose file it has not checksummed.
-EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e'
+EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 
 #: Public image platforms whose images, and the private images made from them, cannot be exported (5.1.7).
-EXPORT_RESTRICTED_PLATFORMS = frozenset({'Windows', 'SUSE', 'Red Hat', 'Ubuntu', 'Oracle Linux'})
+EXPORT_RESTRICTED_PLATFORMS = frozenset({"Windows", "SUSE", "Red Hat", "Ubuntu", "Oracle Linux"})
 
 MAX_MEMBERS = 128
 MAX_TAGS = 10
 
 #: __os_version recorded when none is given (6.1.6).
-DEFAULT_OS_VERSION = 'Other Linux(64 bit)'
+DEFAULT_OS_VERSION = "Other Linux(64 bit)"
 
 #: How long, by default, a new job answers 404 and a deleted image still shows in GET /v2/cloudimages (seconds).
 DEFAULT_CONSISTENCY_LAG = 0.2
 
 #: Attributes a client may sort by, and how each orders images.
 SORT_KEYS = {
-    'created_at': lambda image: image.created_key,
-    'name': lambda image: image.attrs['name'],
-    'container_format': lambda image: image.attrs['container_format'],
-    'disk_format': lambda image: image.attrs['disk_format'],
-    'status': lambda image: image.attrs['status'],
-    'id': lambda image: image.id,
-    'size': lambda image: int(image.attrs.get('__image_size') or 0),
+    "created_at": lambda image: image.created_key,
+    "name": lambda image: image.attrs["name"],
+    "container_format": lambda image: image.attrs["container_format"],
+    "disk_format": lambda image: image.attrs["disk_format"],
+    "status": lambda image: image.attrs["status"],
+    "id": lambda image: image.id,
+    "size": lambda image: int(image.attrs.get("__image_size") or 0),
 }
 
 
 def iso_time(moment):
     """An IMS timestamp: ``2018-09-06T14:03:27Z``."""
-    return datetime.fromtimestamp(moment, timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def render_tag(key, value):
     """A tag as image objects list it: ``key=value``, or the bare key when the value is empty."""
-    return '%s=%s' % (key, value) if value else key
+    return "%s=%s" % (key, value) if value else key
 
 
-MEMBER_SCHEMA = '/v2/schemas/member'
-MEMBERS_SCHEMA = '/v2/schemas/members'
+MEMBER_SCHEMA = "/v2/schemas/member"
+MEMBERS_SCHEMA = "/v2/schemas/members"
 
 
 @dataclass
@@ -84,40 +84,50 @@ class Image:
 
     @property
     def id(self):
-        return self.attrs['id']
+        return self.attrs["id"]
 
     @property
     def owner(self):
-        return self.attrs['owner']
+        return self.attrs["owner"]
 
     @property
     def status(self):
-        return self.attrs['status']
+        return self.attrs["status"]
 
     @property
     def is_public(self):
-        return self.attrs['__imagetype'] == 'gold'
+        return self.attrs["__imagetype"] == "gold"
 
     @property
     def is_whole(self):
-        return self.attrs.get('__whole_image') is True
+        return self.attrs.get("__whole_image") is True
 
     @property
     def is_iso(self):
-        return self.attrs.get('virtual_env_type') == 'IsoImage' or self.attrs.get('disk_format') == 'iso'
+        return self.attrs.get("virtual_env_type") == "IsoImage" or self.attrs.get("disk_format") == "iso"
 
     def as_json(self):
-        members = [{'member_id': pid, 'status': m.status, 'created_at': m.created_at, 'updated_at': m.updated_at}
-                   for pid, m in self.members.items()]
-        return {'attributes': dict(self.attrs), 'tags': dict(self.tags), 'members': members,
-                'export_restricted': self.export_restricted, 'deleted': self.deleted_at is not None}
+        members = [{"member_id": pid, "status": m.status, "created_at": m.created_at, "updated_at": m.updated_at} for pid, m in self.members.items()]
+        return {
+            "attributes": dict(self.attrs),
+            "tags": dict(self.tags),
+            "members": members,
+            "export_restricted": self.export_restricted,
+            "deleted": self.deleted_at is not None,
+        }
 
 
 def member_view(image, project_id):
     """A member of an image as the member APIs show it."""
     member = image.members[project_id]
-    return {'status': member.status, 'created_at': member.created_at, 'updated_at': member.updated_at,
-            'image_id': image.id, 'member_id': project_id, 'schema': MEMBER_SCHEMA}
+    return {
+        "status": member.status,
+        "created_at": member.created_at,
+        "updated_at": member.updated_at,
+        "image_id": image.id,
+        "member_id": project_id,
+        "schema": MEMBER_SCHEMA,
+    }
 
 
 def visible_members(image, project_id):
@@ -134,8 +144,7 @@ class Bucket:
     objects: dict
 
     def as_json(self):
-        return {'name': self.name, 'storage_class': self.storage_class,
-                'objects': [obj.model_dump(mode='json') for obj in self.objects.values()]}
+        return {"name": self.name, "storage_class": self.storage_class, "objects": [obj.model_dump(mode="json") for obj in self.objects.values()]}
 
 
 class Project:
@@ -149,15 +158,14 @@ class Project:
         self.servers = {server.id: server.model_copy(deep=True) for server in seed.servers}
         self.volumes = {volume.id: volume.model_copy(deep=True) for volume in seed.volumes}
         self.backups = {backup.id: backup.model_copy(deep=True) for backup in seed.backups}
-        self.buckets = {bucket.name: Bucket(bucket.name, bucket.storage_class,
-                                            {obj.name: obj.model_copy() for obj in bucket.objects})
-                        for bucket in seed.buckets}
+        self.buckets = {
+            bucket.name: Bucket(bucket.name, bucket.storage_class, {obj.name: obj.model_copy() for obj in bucket.objects}) for bucket in seed.buckets
+        }
         self.kms_keys = {key.id: key.model_copy() for key in seed.kms_keys}
         self.image_ids = set()
 
     def quota_json(self):
-        return {'type': 'image', 'used': len(self.image_ids), 'quota': self.quota.quota, 'min': self.quota.min,
-                'max': self.quota.max}
+        return {"type": "image", "used": len(self.image_ids), "quota": self.quota.quota, "min": self.quota.min, "max": self.quota.max}
 
 
 class World:
@@ -222,59 +230,114 @@ class World:
 
     def os_fields(self, os_version, os_type=None):
         """The attributes an __os_version implies: __os_version, __platform, __os_type, __os_bit."""
-        platform = self.os_versions.get(os_version, 'Other')
-        if platform == 'Windows' or (platform == 'Other' and os_type == 'Windows'):
-            kind = 'Windows'
+        platform = self.os_versions.get(os_version, "Other")
+        if platform == "Windows" or (platform == "Other" and os_type == "Windows"):
+            kind = "Windows"
         else:
-            kind = os_type if platform == 'Other' and os_type else 'Linux'
-        return {'__os_version': os_version, '__platform': platform, '__os_type': kind, '__os_bit': os_bits(os_version)}
+            kind = os_type if platform == "Other" and os_type else "Linux"
+        return {"__os_version": os_version, "__platform": platform, "__os_type": kind, "__os_bit": os_bits(os_version)}
 
     # --- images -------------------------------------------------------------------------------------------------
 
-    def image_attrs(self, image_id, owner, name, moment, *, os_version=DEFAULT_OS_VERSION, os_type=None,
-                    public=False, status='queued', disk_format='zvhd2', min_disk=0, min_ram=0,
-                    virtual_env_type='FusionCompute', description=''):
+    def image_attrs(
+        self,
+        image_id,
+        owner,
+        name,
+        moment,
+        *,
+        os_version=DEFAULT_OS_VERSION,
+        os_type=None,
+        public=False,
+        status="queued",
+        disk_format="zvhd2",
+        min_disk=0,
+        min_ram=0,
+        virtual_env_type="FusionCompute",
+        description="",
+    ):
         """The attributes of a new image, as IMS records them; callers add what their flow knows."""
         stamp = iso_time(moment)
         attrs = {
-            'id': image_id, 'name': name, 'status': status, 'owner': owner,
-            'visibility': 'public' if public else 'private', '__imagetype': 'gold' if public else 'private',
-            'protected': public, 'container_format': 'bare', 'disk_format': disk_format,
-            'min_disk': min_disk, 'min_ram': min_ram, 'virtual_env_type': virtual_env_type,
-            '__description': description, '__image_source_type': 'uds', '__isregistered': 'true',
-            '__originalimagename': '', '__backup_id': '', '__productcode': '', '__image_size': '0',
-            '__data_origin': None, '__lazyloading': 'true', '__support_fc_inject': 'false',
-            'hw_firmware_type': 'bios', 'enterprise_project_id': '0',
-            'checksum': EMPTY_MD5, 'size': 0, 'virtual_size': None,
-            'file': '/v2/images/%s/file' % image_id, 'self': '/v2/images/%s' % image_id, 'schema': '/v2/schemas/image',
-            'created_at': stamp, 'updated_at': stamp,
+            "id": image_id,
+            "name": name,
+            "status": status,
+            "owner": owner,
+            "visibility": "public" if public else "private",
+            "__imagetype": "gold" if public else "private",
+            "protected": public,
+            "container_format": "bare",
+            "disk_format": disk_format,
+            "min_disk": min_disk,
+            "min_ram": min_ram,
+            "virtual_env_type": virtual_env_type,
+            "__description": description,
+            "__image_source_type": "uds",
+            "__isregistered": "true",
+            "__originalimagename": "",
+            "__backup_id": "",
+            "__productcode": "",
+            "__image_size": "0",
+            "__data_origin": None,
+            "__lazyloading": "true",
+            "__support_fc_inject": "false",
+            "hw_firmware_type": "bios",
+            "enterprise_project_id": "0",
+            "checksum": EMPTY_MD5,
+            "size": 0,
+            "virtual_size": None,
+            "file": "/v2/images/%s/file" % image_id,
+            "self": "/v2/images/%s" % image_id,
+            "schema": "/v2/schemas/image",
+            "created_at": stamp,
+            "updated_at": stamp,
         }
-        if virtual_env_type == 'DataImage':
-            attrs.update({'__os_type': os_type or 'Linux', '__os_bit': '64'})
+        if virtual_env_type == "DataImage":
+            attrs.update({"__os_type": os_type or "Linux", "__os_bit": "64"})
         else:
             attrs.update(self.os_fields(os_version, os_type))
-            attrs['hw_vif_multiqueue_enabled'] = 'true'
-        if status == 'active':
-            attrs['active_at'] = stamp
+            attrs["hw_vif_multiqueue_enabled"] = "true"
+        if status == "active":
+            attrs["active_at"] = stamp
         return attrs
 
     def _add_seed_image(self, seed, owner, public):
         moment = seed.created_at.timestamp() if seed.created_at else self.now()
-        attrs = self.image_attrs(seed.id, owner, seed.name, moment, os_version=seed.os_version, public=public,
-                                 status=seed.status, disk_format=seed.disk_format, min_disk=seed.min_disk,
-                                 min_ram=seed.min_ram, virtual_env_type=seed.virtual_env_type,
-                                 description=seed.description)
-        attrs.update({'container_format': seed.container_format, 'protected': seed.protected,
-                      '__image_size': str(seed.size), 'hw_firmware_type': seed.hw_firmware_type,
-                      'enterprise_project_id': seed.enterprise_project_id,
-                      '__originalimagename': seed.source_image_id or '', '__data_origin': seed.data_origin,
-                      '__backup_id': seed.backup_id or ''})
+        attrs = self.image_attrs(
+            seed.id,
+            owner,
+            seed.name,
+            moment,
+            os_version=seed.os_version,
+            public=public,
+            status=seed.status,
+            disk_format=seed.disk_format,
+            min_disk=seed.min_disk,
+            min_ram=seed.min_ram,
+            virtual_env_type=seed.virtual_env_type,
+            description=seed.description,
+        )
+        attrs.update(
+            {
+                "container_format": seed.container_format,
+                "protected": seed.protected,
+                "__image_size": str(seed.size),
+                "hw_firmware_type": seed.hw_firmware_type,
+                "enterprise_project_id": seed.enterprise_project_id,
+                "__originalimagename": seed.source_image_id or "",
+                "__data_origin": seed.data_origin,
+                "__backup_id": seed.backup_id or "",
+            }
+        )
         if seed.updated_at:
-            attrs['updated_at'] = iso_time(seed.updated_at.timestamp())
-        optional = {'max_ram': seed.max_ram, '__system__cmkid': seed.cmk_id,
-                    '__root_origin': 'file' if seed.imported else None,
-                    '__whole_image': True if seed.whole_image else None,
-                    '__support_arm': 'true' if seed.architecture == 'arm' else None}
+            attrs["updated_at"] = iso_time(seed.updated_at.timestamp())
+        optional = {
+            "max_ram": seed.max_ram,
+            "__system__cmkid": seed.cmk_id,
+            "__root_origin": "file" if seed.imported else None,
+            "__whole_image": True if seed.whole_image else None,
+            "__support_arm": "true" if seed.architecture == "arm" else None,
+        }
         attrs.update({key: value for key, value in optional.items() if value is not None})
         attrs.update(seed.properties)
         image = Image(attrs, moment, seed.tags)
@@ -301,15 +364,15 @@ class World:
     def update_image(self, image, changes):
         """Change raw attributes of an image (a dict: many attribute names are not Python identifiers)."""
         image.attrs.update(changes)
-        image.attrs['updated_at'] = iso_time(self.now())
+        image.attrs["updated_at"] = iso_time(self.now())
         self.changed()
 
     def set_tags(self, image, tags):
         """Give an image these tags (a dict); an image has at most 10 (IMG.0116)."""
         if len(tags) > MAX_TAGS:
-            raise ImsError('IMG.0116')
+            raise ImsError("IMG.0116")
         image.tags = dict(tags)
-        image.attrs['updated_at'] = iso_time(self.now())
+        image.attrs["updated_at"] = iso_time(self.now())
         self.changed()
 
     def patch_image(self, image, operations):
@@ -317,19 +380,19 @@ class World:
         of an attribute the image lacks is an attribute conflict (IMG.0035); ``add`` adds or replaces."""
         attrs = dict(image.attrs)
         for operation, name, value in operations:
-            if operation in ('replace', 'remove') and name not in attrs:
-                raise ImsError('IMG.0035')
-            if operation == 'remove':
+            if operation in ("replace", "remove") and name not in attrs:
+                raise ImsError("IMG.0035")
+            if operation == "remove":
                 del attrs[name]
             else:
                 attrs[name] = value
-        attrs['updated_at'] = iso_time(self.now())
+        attrs["updated_at"] = iso_time(self.now())
         image.attrs = attrs
         self.changed()
 
     def busy(self, image):
         """Whether the job that makes the image is still running (it cannot be deleted, IMG.0090)."""
-        return image.status == 'saving' or self.jobs.unfinished(lambda job: job.id == image.job_id)
+        return image.status == "saving" or self.jobs.unfinished(lambda job: job.id == image.job_id)
 
     def delete_image(self, image):
         """Delete an image. GET /v2/cloudimages still lists it for ``consistency_lag`` seconds, as IMS does."""
@@ -365,23 +428,23 @@ class World:
     def imagetype_for(self, image, project_id):
         """``__imagetype`` as ``project_id`` sees it: shared once its owner shares it, and for its members."""
         if image.is_public:
-            return 'gold'
+            return "gold"
         if image.owner != project_id or image.members:
-            return 'shared'
-        return 'private'
+            return "shared"
+        return "private"
 
     def visibility_for(self, image, project_id):
         """``visibility`` as ``project_id`` sees it (5.1.1): ``public`` for public images, ``shared`` wherever
         ``__imagetype`` is ``shared`` (the owner's image once it has a member, and for its members), else ``private``."""
         imagetype = self.imagetype_for(image, project_id)
-        return {'gold': 'public', 'shared': 'shared'}.get(imagetype, 'private')
+        return {"gold": "public", "shared": "shared"}.get(imagetype, "private")
 
     def view(self, image, project_id):
         """The image object the API returns to ``project_id``."""
         body = dict(image.attrs)
-        body['__imagetype'] = self.imagetype_for(image, project_id)
-        body['visibility'] = self.visibility_for(image, project_id)
-        body['tags'] = [render_tag(key, value) for key, value in image.tags.items()]
+        body["__imagetype"] = self.imagetype_for(image, project_id)
+        body["visibility"] = self.visibility_for(image, project_id)
+        body["tags"] = [render_tag(key, value) for key, value in image.tags.items()]
         return body
 
     def ordered(self, sort_key):
@@ -403,11 +466,11 @@ class World:
         image = self.images.get(image_id)
         while image is not None and image.id not in seen:
             if image.is_public:
-                return image.attrs.get('__platform') in EXPORT_RESTRICTED_PLATFORMS
+                return image.attrs.get("__platform") in EXPORT_RESTRICTED_PLATFORMS
             if image.export_restricted:
                 return True
             seen.add(image.id)
-            image = self.images.get(image.attrs.get('__originalimagename') or '')
+            image = self.images.get(image.attrs.get("__originalimagename") or "")
         return False
 
     # --- sharing ----------------------------------------------------------------------------------------------
@@ -415,31 +478,31 @@ class World:
     def check_shareable(self, image):
         """Refuse to share what cannot be shared (9.3): public, full-ECS, encrypted or unavailable images."""
         if image.is_public:
-            raise ImsError('IMG.0089')
+            raise ImsError("IMG.0089")
         if image.is_whole:
-            raise ImsError('IMG.0135')
-        if image.attrs.get('__system__cmkid'):
-            raise ImsError('IMG.0098')
-        if image.status != 'active':
-            raise ImsError('IMG.0046')
+            raise ImsError("IMG.0135")
+        if image.attrs.get("__system__cmkid"):
+            raise ImsError("IMG.0098")
+        if image.status != "active":
+            raise ImsError("IMG.0046")
 
     def check_member_project(self, owner, project_id):
         """A project an image may be shared with: not the owner itself, and one that exists in the region."""
         if project_id == owner:
-            raise ImsError('IMG.0076')
+            raise ImsError("IMG.0076")
         if not isinstance(project_id, str) or project_id not in self.projects:
-            raise ImsError('IMG.0108')
+            raise ImsError("IMG.0108")
 
     def check_member_room(self, image, project_ids):
         """An image is shared with at most 128 projects (IMG.0088)."""
         if len(set(image.members) | set(project_ids)) > MAX_MEMBERS:
-            raise ImsError('IMG.0088')
+            raise ImsError("IMG.0088")
 
     def add_member(self, image, project_id):
         """Share the image with a project (pending until it accepts); sharing again changes nothing."""
         if project_id not in image.members:
             stamp = iso_time(self.now())
-            image.members[project_id] = Member('pending', stamp, stamp)
+            image.members[project_id] = Member("pending", stamp, stamp)
             self.changed()
         return image.members[project_id]
 
@@ -459,36 +522,36 @@ class World:
     def project(self, project_id):
         project = self.projects.get(project_id)
         if project is None:
-            raise ImsError('IMG.0067')
+            raise ImsError("IMG.0067")
         return project
 
     def kms_key(self, project_id, key_id):
         """The enabled KMS key ``key_id`` of the project; IMG.0095 when unknown, IMG.0097 when not enabled."""
         key = self.project(project_id).kms_keys.get(key_id)
         if key is None:
-            raise ImsError('IMG.0095')
-        if key.state != 'enabled':
-            raise ImsError('IMG.0097')
+            raise ImsError("IMG.0095")
+        if key.state != "enabled":
+            raise ImsError("IMG.0097")
         return key
 
     # --- jobs ---------------------------------------------------------------------------------------------------
 
     def new_job(self, project_id, job_type, **fields):
         now = self.now()
-        return Job(id=new_job_id(), job_type=job_type, project_id=project_id, begin=now, duration=self.job_seconds,
-                   visible_at=now + self.consistency_lag, **fields)
+        return Job(
+            id=new_job_id(), job_type=job_type, project_id=project_id, begin=now, duration=self.job_seconds, visible_at=now + self.consistency_lag, **fields
+        )
 
-    def image_job(self, project_id, job_type, images, sizes, sub_job_types=None, source=None, on_success=None,
-                  on_failure=None, internal=False):
+    def image_job(self, project_id, job_type, images, sizes, sub_job_types=None, source=None, on_success=None, on_failure=None, internal=False):
         """Submit a job that makes ``images`` (queued now): saving once it runs, active (with their final
         ``sizes`` in bytes) when it succeeds, killed when it fails. With ``sub_job_types`` (one per image) each
         image also gets a sub-job, as multi-image jobs report them."""
         first = images[0]
-        job = self.new_job(project_id, job_type, image_id=first.id, image_name=first.attrs['name'], source=source,
-                           internal=internal)
+        job = self.new_job(project_id, job_type, image_id=first.id, image_name=first.attrs["name"], source=source, internal=internal)
         if sub_job_types:
-            job.sub_jobs = [SubJob(new_job_id(), sub_job_type, image.id, image.attrs['name'])
-                            for image, sub_job_type in zip(images, sub_job_types)]
+            job.sub_jobs = [
+                SubJob(new_job_id(), sub_job_type, image.id, image.attrs["name"]) for image, sub_job_type in zip(images, sub_job_types, strict=False)
+            ]
         for image in images:
             image.job_id = job.id
 
@@ -497,20 +560,20 @@ class World:
 
         def start():
             for image in alive():
-                if image.status == 'queued':
-                    self.update_image(image, {'status': 'saving'})
+                if image.status == "queued":
+                    self.update_image(image, {"status": "saving"})
 
         def succeed():
             stamp = iso_time(self.now())
-            for image, size in zip(images, sizes):
+            for image, size in zip(images, sizes, strict=False):
                 if image.deleted_at is None:
-                    self.update_image(image, {'status': 'active', 'active_at': stamp, '__image_size': str(size)})
+                    self.update_image(image, {"status": "active", "active_at": stamp, "__image_size": str(size)})
             if on_success:
                 on_success()
 
         def fail():
             for image in alive():
-                self.update_image(image, {'status': 'killed'})
+                self.update_image(image, {"status": "killed"})
             if on_failure:
                 on_failure()
 
@@ -537,10 +600,10 @@ class World:
         ids = []
         for number in range(1, count + 1):
             image_id = str(uuid.uuid4())
-            name = '%s%0*d' % (name_prefix, width, number)
-            attrs = self.image_attrs(image_id, project_id, name, now, status='active', min_disk=40)
-            attrs['__image_size'] = '1073741824'
-            attrs['protected'] = protected
+            name = "%s%0*d" % (name_prefix, width, number)
+            attrs = self.image_attrs(image_id, project_id, name, now, status="active", min_disk=40)
+            attrs["__image_size"] = "1073741824"
+            attrs["protected"] = protected
             image = Image(attrs, self._created_key(now), tags)
             self.images[image_id] = image
             self.projects[project_id].image_ids.add(image_id)
@@ -554,15 +617,23 @@ class World:
         projects = {}
         for project in self.projects.values():
             projects[project.id] = {
-                'name': project.name, 'domain_id': project.domain_id, 'quota': project.quota_json(),
-                'servers': [server.model_dump(mode='json') for server in project.servers.values()],
-                'volumes': [volume.model_dump(mode='json') for volume in project.volumes.values()],
-                'backups': [backup.model_dump(mode='json') for backup in project.backups.values()],
-                'buckets': [bucket.as_json() for bucket in project.buckets.values()],
-                'kms_keys': [key.model_dump(mode='json') for key in project.kms_keys.values()],
-                'images': [image.as_json() for image in self.images.values() if image.owner == project.id],
+                "name": project.name,
+                "domain_id": project.domain_id,
+                "quota": project.quota_json(),
+                "servers": [server.model_dump(mode="json") for server in project.servers.values()],
+                "volumes": [volume.model_dump(mode="json") for volume in project.volumes.values()],
+                "backups": [backup.model_dump(mode="json") for backup in project.backups.values()],
+                "buckets": [bucket.as_json() for bucket in project.buckets.values()],
+                "kms_keys": [key.model_dump(mode="json") for key in project.kms_keys.values()],
+                "images": [image.as_json() for image in self.images.values() if image.owner == project.id],
             }
         public = [image.as_json() for image in self.images.values() if image.is_public]
-        return {'region': self.seed.region, 'time': iso_time(self.now()), 'job_seconds': self.job_seconds,
-                'consistency_lag': self.consistency_lag, 'projects': projects, 'public_images': public,
-                'jobs': self.jobs.as_json()}
+        return {
+            "region": self.seed.region,
+            "time": iso_time(self.now()),
+            "job_seconds": self.job_seconds,
+            "consistency_lag": self.consistency_lag,
+            "projects": projects,
+            "public_images": public,
+            "jobs": self.jobs.as_json(),
+        }

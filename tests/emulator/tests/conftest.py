@@ -23,17 +23,22 @@ from huaweicloudsdkcore.sdk_request import SdkRequest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ims_emulator.testing import (  # noqa: E402 pylint: disable=wrong-import-position
-    ControlClient, EmulatorProcess, World, assert_ims_error, unique_name)
+    ControlClient,
+    EmulatorProcess,
+    World,
+    assert_ims_error,
+    unique_name,
+)
 
 JOB_SECONDS = 0.3
 JOB_TIMEOUT = 30.0
-AUTH_KINDS = ('token', 'aksk', 'temporary')
-FINAL_JOB_STATES = ('SUCCESS', 'FAIL')
+AUTH_KINDS = ("token", "aksk", "temporary")
+FINAL_JOB_STATES = ("SUCCESS", "FAIL")
 
 
 def encode(value):
     """Percent-encode like the signer does: keep only A-Za-z0-9-_.~ (space is %20, never +)."""
-    return urllib.parse.quote(str(value), safe='~')
+    return urllib.parse.quote(str(value), safe="~")
 
 
 def query_pairs(query):
@@ -53,7 +58,7 @@ def query_pairs(query):
 
 def query_string(pairs):
     """The canonical query string of the signer (pairs sorted, both sides percent-encoded)."""
-    return '&'.join('%s=%s' % (encode(key), encode(value)) for key, value in sorted(pairs))
+    return "&".join("%s=%s" % (encode(key), encode(value)) for key, value in sorted(pairs))
 
 
 @dataclass
@@ -63,7 +68,7 @@ class Signed:
     method: str
     url: str
     headers: dict
-    body: bytes = b''
+    body: bytes = b""
 
     def replace_url(self, old, new):
         self.url = self.url.replace(old, new, 1)
@@ -78,20 +83,27 @@ class SdkSigner:
         self.scheme = parsed.scheme
         self.host = parsed.netloc
 
-    def sign(self, method, path, ak, sk, *, query=None, body=b'', headers=None, project_id=None, security_token=None,
-             sdk_date=None):
+    def sign(self, method, path, ak, sk, *, query=None, body=b"", headers=None, project_id=None, security_token=None, sdk_date=None):
         """Sign ``method path?query`` (path already percent-encoded where needed); return a :class:`Signed`."""
         credentials = BasicCredentials(ak, sk, project_id)
         if security_token is not None:
             credentials.with_security_token(security_token)
         header_params = dict(headers or {})
         if sdk_date is not None:
-            header_params['X-Sdk-Date'] = sdk_date
-        request = SdkRequest(method=method.upper(), schema=self.scheme, host=self.host, resource_path=path,
-                             query_params=query_pairs(query), header_params=header_params, body=body or b'')
+            header_params["X-Sdk-Date"] = sdk_date
+        request = SdkRequest(
+            method=method.upper(),
+            schema=self.scheme,
+            host=self.host,
+            resource_path=path,
+            query_params=query_pairs(query),
+            header_params=header_params,
+            body=body or b"",
+        )
         request = credentials.sign_request(request)
-        return Signed(method=method.upper(), url='%s://%s%s' % (self.scheme, self.host, request.uri),
-                      headers=dict(request.header_params), body=request.body or b'')
+        return Signed(
+            method=method.upper(), url="%s://%s%s" % (self.scheme, self.host, request.uri), headers=dict(request.header_params), body=request.body or b""
+        )
 
 
 @dataclass
@@ -105,19 +117,19 @@ class Job:
 
     @property
     def status(self):
-        return self.body.get('status')
+        return self.body.get("status")
 
     @property
     def entities(self):
-        return self.body.get('entities') or {}
+        return self.body.get("entities") or {}
 
     @property
     def image_id(self):
-        return self.entities.get('image_id')
+        return self.entities.get("image_id")
 
     def sub_image_ids(self):
         """The image ids of the sub-jobs (data disks, full-ECS ...)."""
-        return [sub.get('entities', {}).get('image_id') for sub in self.entities.get('sub_jobs_result') or []]
+        return [sub.get("entities", {}).get("image_id") for sub in self.entities.get("sub_jobs_result") or []]
 
 
 class Api:
@@ -132,35 +144,44 @@ class Api:
         self._token = None
 
     def __repr__(self):
-        return 'Api(%s, %s)' % (self.project['name'], self.auth)
+        return "Api(%s, %s)" % (self.project["name"], self.auth)
 
     @property
     def project_id(self):
-        return self.project['id']
+        return self.project["id"]
 
     # -- authentication -------------------------------------------------------------------------------------------
 
     def password_auth_body(self, project=None, password=None, username=None, by_id=False):
         """A password-method, project-scoped body for POST /v3/auth/tokens."""
         project = project or self.project
-        scope = {'id': project['id']} if by_id else {'name': project['name'], 'domain': {'name': project['domain']}}
-        return {'auth': {
-            'identity': {'methods': ['password'], 'password': {'user': {
-                'name': username or self.project['username'],
-                'password': password if password is not None else self.project['password'],
-                'domain': {'name': self.project['domain']}}}},
-            'scope': {'project': scope}}}
+        scope = {"id": project["id"]} if by_id else {"name": project["name"], "domain": {"name": project["domain"]}}
+        return {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": username or self.project["username"],
+                            "password": password if password is not None else self.project["password"],
+                            "domain": {"name": self.project["domain"]},
+                        }
+                    },
+                },
+                "scope": {"project": scope},
+            }
+        }
 
     def issue_token(self, **kwargs):
         """POST /v3/auth/tokens (the raw response)."""
-        return self.http.post(self.info.iam_endpoint.rstrip('/') + '/auth/tokens', json=self.password_auth_body(**kwargs))
+        return self.http.post(self.info.iam_endpoint.rstrip("/") + "/auth/tokens", json=self.password_auth_body(**kwargs))
 
     @property
     def token(self):
         if self._token is None:
             response = self.issue_token()
             assert response.status_code == 201, response.text
-            self._token = response.headers['X-Subject-Token']
+            self._token = response.headers["X-Subject-Token"]
         return self._token
 
     def forget_token(self):
@@ -168,67 +189,74 @@ class Api:
 
     def credentials(self):
         """(ak, sk, security_token) of this client's AK/SK kind."""
-        if self.auth == 'temporary':
-            temporary = self.info.temporary_credential(self.project['name'])
-            return temporary['ak'], temporary['sk'], temporary['security_token']
-        return self.project['ak'], self.project['sk'], None
+        if self.auth == "temporary":
+            temporary = self.info.temporary_credential(self.project["name"])
+            return temporary["ak"], temporary["sk"], temporary["security_token"]
+        return self.project["ak"], self.project["sk"], None
 
     # -- requests -------------------------------------------------------------------------------------------------
 
-    def sign(self, method, path, *, query=None, body=b'', headers=None, project_header=True, sdk_date=None):
+    def sign(self, method, path, *, query=None, body=b"", headers=None, project_header=True, sdk_date=None):
         """The signed form of a request, for tests that alter it before sending."""
         ak, sk, security_token = self.credentials()
-        path = path.replace('{project_id}', self.project_id)
-        return self.signer.sign(method, path, ak, sk, query=query, body=body, headers=headers,
-                                project_id=self.project_id if project_header else None,
-                                security_token=security_token, sdk_date=sdk_date)
+        path = path.replace("{project_id}", self.project_id)
+        return self.signer.sign(
+            method,
+            path,
+            ak,
+            sk,
+            query=query,
+            body=body,
+            headers=headers,
+            project_id=self.project_id if project_header else None,
+            security_token=security_token,
+            sdk_date=sdk_date,
+        )
 
     def send(self, signed):
         """Send a :class:`Signed` request as it is."""
         return self.http.request(signed.method, signed.url, headers=signed.headers, content=signed.body)
 
-    def request(self, method, path, *, query=None, json_body=None, content=None, content_type=None, headers=None,
-                auth=True, project_header=True):
+    def request(self, method, path, *, query=None, json_body=None, content=None, content_type=None, headers=None, auth=True, project_header=True):
         """One request to the emulator; ``path`` may carry ``{project_id}``.  Checks X-Request-Id."""
-        path = path.replace('{project_id}', self.project_id)
+        path = path.replace("{project_id}", self.project_id)
         if json_body is not None:
             content = json.dumps(json_body).encode()
-            content_type = content_type or 'application/json'
+            content_type = content_type or "application/json"
         elif isinstance(content, str):
             content = content.encode()
         headers = dict(headers or {})
         if content_type:
-            headers['Content-Type'] = content_type
+            headers["Content-Type"] = content_type
         if not auth:
             response = self.http.request(method, self._url(path, query), headers=headers, content=content)
-        elif self.auth == 'token':
-            headers['X-Auth-Token'] = self.token
+        elif self.auth == "token":
+            headers["X-Auth-Token"] = self.token
             response = self.http.request(method, self._url(path, query), headers=headers, content=content)
         else:
-            response = self.send(self.sign(method, path, query=query, body=content or b'', headers=headers,
-                                           project_header=project_header))
-        assert response.headers.get('X-Request-Id'), 'no X-Request-Id on %s %s' % (method, path)
+            response = self.send(self.sign(method, path, query=query, body=content or b"", headers=headers, project_header=project_header))
+        assert response.headers.get("X-Request-Id"), "no X-Request-Id on %s %s" % (method, path)
         return response
 
     def _url(self, path, query):
-        url = self.info.endpoint.rstrip('/') + path
+        url = self.info.endpoint.rstrip("/") + path
         pairs = query_pairs(query)
-        return url + ('?' + query_string(pairs) if pairs else '')
+        return url + ("?" + query_string(pairs) if pairs else "")
 
     def get(self, path, query=None, **kwargs):
-        return self.request('GET', path, query=query, **kwargs)
+        return self.request("GET", path, query=query, **kwargs)
 
     def post(self, path, json_body=None, **kwargs):
-        return self.request('POST', path, json_body=json_body, **kwargs)
+        return self.request("POST", path, json_body=json_body, **kwargs)
 
     def put(self, path, json_body=None, **kwargs):
-        return self.request('PUT', path, json_body=json_body, **kwargs)
+        return self.request("PUT", path, json_body=json_body, **kwargs)
 
     def patch(self, path, json_body=None, **kwargs):
-        return self.request('PATCH', path, json_body=json_body, **kwargs)
+        return self.request("PATCH", path, json_body=json_body, **kwargs)
 
     def delete(self, path, json_body=None, **kwargs):
-        return self.request('DELETE', path, json_body=json_body, **kwargs)
+        return self.request("DELETE", path, json_body=json_body, **kwargs)
 
     def ok(self, method, path, status=200, **kwargs):
         """A request that must answer ``status``; returns the decoded body (None when empty)."""
@@ -240,7 +268,7 @@ class Api:
 
     def images(self, query=None):
         """GET /v2/cloudimages (one page)."""
-        return self.ok('GET', '/v2/cloudimages', query=query)['images']
+        return self.ok("GET", "/v2/cloudimages", query=query)["images"]
 
     def all_images(self, query=None, limit=500):
         """Every image GET /v2/cloudimages lists for this query, following markers."""
@@ -251,11 +279,11 @@ class Api:
             found.extend(page)
             if len(page) < limit:
                 return found
-            query['marker'] = page[-1]['id']
+            query["marker"] = page[-1]["id"]
 
     def image(self, image_id):
         """GET /v2/images/{id}; None when the image is not visible."""
-        response = self.get('/v2/images/%s' % image_id)
+        response = self.get("/v2/images/%s" % image_id)
         if response.status_code == 404:
             return None
         assert response.status_code == 200, response.text
@@ -263,17 +291,17 @@ class Api:
 
     def image_tags(self, image_id):
         """{key: value} from GET /v2/{project_id}/images/{image_id}/tags."""
-        body = self.ok('GET', '/v2/{project_id}/images/%s/tags' % image_id)
-        return {tag['key']: tag['value'] for tag in body['tags']}
+        body = self.ok("GET", "/v2/{project_id}/images/%s/tags" % image_id)
+        return {tag["key"]: tag["value"] for tag in body["tags"]}
 
     def glance_create(self, status=201, **body):
         """POST /v2/images; returns the new image."""
-        body.setdefault('name', unique_name('glance'))
-        return self.ok('POST', '/v2/images', status=status, json_body=body)
+        body.setdefault("name", unique_name("glance"))
+        return self.ok("POST", "/v2/images", status=status, json_body=body)
 
     def quota(self):
-        body = self.ok('GET', '/v1/cloudimages/quota')
-        return next(item for item in body['quotas']['resources'] if item['type'] == 'image')
+        body = self.ok("GET", "/v1/cloudimages/quota")
+        return next(item for item in body["quotas"]["resources"] if item["type"] == "image")
 
     # -- jobs -----------------------------------------------------------------------------------------------------
 
@@ -284,7 +312,7 @@ class Api:
     def start_job(self, method, path, body):
         response = self.submit(method, path, body)
         assert response.status_code == 200, (path, response.status_code, response.text)
-        job_id = response.json()['job_id']
+        job_id = response.json()["job_id"]
         assert isinstance(job_id, str) and job_id
         return job_id
 
@@ -293,7 +321,7 @@ class Api:
         deadline = time.monotonic() + timeout
         job = Job(job_id=job_id, body={})
         while time.monotonic() < deadline:
-            response = self.get('/v1/{project_id}/jobs/%s' % job_id)
+            response = self.get("/v1/{project_id}/jobs/%s" % job_id)
             if response.status_code == 404:
                 time.sleep(interval)
                 continue
@@ -301,15 +329,15 @@ class Api:
             job.body = response.json()
             if not job.statuses or job.statuses[-1] != job.status:
                 job.statuses.append(job.status)
-            percent = job.entities.get('process_percent')
+            percent = job.entities.get("process_percent")
             if percent is not None:
                 job.percents.append(percent)
             if job.status in FINAL_JOB_STATES:
                 return job
             time.sleep(interval)
-        raise AssertionError('job %s did not finish within %s s: %r' % (job_id, timeout, job.body))
+        raise AssertionError("job %s did not finish within %s s: %r" % (job_id, timeout, job.body))
 
-    def run_job(self, method, path, body, expect='SUCCESS'):
+    def run_job(self, method, path, body, expect="SUCCESS"):
         """Submit, wait, and check the final status; returns the :class:`Job`."""
         job = self.wait_job(self.start_job(method, path, body))
         if expect:
@@ -318,35 +346,31 @@ class Api:
 
     def create_image(self, server_id, name=None, **extra):
         """A system disk image of a (stopped) ECS; returns the new image's id."""
-        body = {'name': name or unique_name('ecs'), 'instance_id': server_id, **extra}
-        job = self.run_job('POST', '/v2/cloudimages/action', body)
+        body = {"name": name or unique_name("ecs"), "instance_id": server_id, **extra}
+        job = self.run_job("POST", "/v2/cloudimages/action", body)
         assert job.image_id, job.body
         return job.image_id
 
-    def import_image(self, image_url, name=None, os_version='CentOS 7.0 64bit', min_disk=40, **extra):
+    def import_image(self, image_url, name=None, os_version="CentOS 7.0 64bit", min_disk=40, **extra):
         """A system disk image from an OBS file; returns the new image's id."""
-        body = {'name': name or unique_name('obs'), 'image_url': image_url, 'os_version': os_version,
-                'min_disk': min_disk, **extra}
-        job = self.run_job('POST', '/v2/cloudimages/action', body)
+        body = {"name": name or unique_name("obs"), "image_url": image_url, "os_version": os_version, "min_disk": min_disk, **extra}
+        job = self.run_job("POST", "/v2/cloudimages/action", body)
         assert job.image_id, job.body
         return job.image_id
 
-    def share(self, image_ids, project_ids, expect='SUCCESS'):
-        return self.run_job('POST', '/v1/cloudimages/members', {'images': list(image_ids), 'projects': list(project_ids)},
-                            expect=expect)
+    def share(self, image_ids, project_ids, expect="SUCCESS"):
+        return self.run_job("POST", "/v1/cloudimages/members", {"images": list(image_ids), "projects": list(project_ids)}, expect=expect)
 
-    def answer_share(self, image_ids, status, expect='SUCCESS'):
+    def answer_share(self, image_ids, status, expect="SUCCESS"):
         """The consumer's accept/reject (PUT /v1/cloudimages/members with its own project id)."""
-        return self.run_job('PUT', '/v1/cloudimages/members',
-                            {'images': list(image_ids), 'project_id': self.project_id, 'status': status},
-                            expect=expect)
+        return self.run_job("PUT", "/v1/cloudimages/members", {"images": list(image_ids), "project_id": self.project_id, "status": status}, expect=expect)
 
     def expect_refusal(self, response, *codes):
         """A request refused either at once (HTTP 400) or by its job (FAIL), with one of ``codes``."""
-        if response.status_code == 200 and 'job_id' in (response.json() or {}):
-            job = self.wait_job(response.json()['job_id'])
-            assert job.status == 'FAIL', job.body
-            code = job.body.get('error_code') or job.entities.get('error_code')
+        if response.status_code == 200 and "job_id" in (response.json() or {}):
+            job = self.wait_job(response.json()["job_id"])
+            assert job.status == "FAIL", job.body
+            code = job.body.get("error_code") or job.entities.get("error_code")
             assert code in codes, (code, codes, job.body)
             return code
         return assert_ims_error(response, 400, *codes)
@@ -355,7 +379,7 @@ class Api:
 # -- fixtures -----------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope="session")
 def emulator():
     """This worker's emulator (fast jobs)."""
     process = EmulatorProcess(job_seconds=JOB_SECONDS)
@@ -364,12 +388,12 @@ def emulator():
     process.close()
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope="session")
 def info(emulator):
     return emulator.info
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope="session")
 def control(info):
     with ControlClient.for_emulator(info) as client:
         yield client
@@ -378,35 +402,39 @@ def control(info):
 @pytest.fixture(autouse=True)
 def _reset_world(request):
     """Every test starts from the seed (only when the test uses this worker's emulator)."""
-    if 'emulator' in request.fixturenames:
-        request.getfixturevalue('control').reset()
+    if "emulator" in request.fixturenames:
+        request.getfixturevalue("control").reset()
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope="session")
 def http(info):
     with httpx.Client(verify=info.verify, timeout=60.0) as client:
         yield client
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope="session")
 def projects(info):
-    assert len(info.projects) >= 2, 'the seed needs an owner and a consumer project'
+    assert len(info.projects) >= 2, "the seed needs an owner and a consumer project"
     return info.projects
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope="session")
 def make_api():
     """Factory for clients of any emulator: ``make_api(info, http, project=None, auth='token')`` -> :class:`Api`."""
-    def make(info, http, project=None, auth='token'):
+
+    def make(info, http, project=None, auth="token"):
         return Api(info, project or info.projects[0], auth, http, SdkSigner(info.endpoint))
+
     return make
 
 
 @pytest.fixture
 def api(info, http, make_api):
     """Factory: ``api(project, auth)`` -> :class:`Api` of this worker's emulator (defaults: first project, token)."""
-    def make(project=None, auth='token'):
+
+    def make(project=None, auth="token"):
         return make_api(info, http, project, auth)
+
     return make
 
 
@@ -431,12 +459,14 @@ def any_auth(request, api, projects):
 @pytest.fixture
 def bulk(control):
     """Factory: ``bulk(api, count, tags=None)`` adds active private images quickly; returns them (sorted by name)."""
+
     def make(api, count=1, tags=None, prefix=None):
-        prefix = prefix or unique_name('bulk')
+        prefix = prefix or unique_name("bulk")
         control.bulk_images(api.project_id, count, name_prefix=prefix, tags=tags)
-        found = [image for image in api.all_images({'owner': api.project_id}) if image['name'].startswith(prefix)]
-        assert len(found) == count, (prefix, [image['name'] for image in found])
-        return sorted(found, key=lambda image: image['name'])
+        found = [image for image in api.all_images({"owner": api.project_id}) if image["name"].startswith(prefix)]
+        assert len(found) == count, (prefix, [image["name"] for image in found])
+        return sorted(found, key=lambda image: image["name"])
+
     return make
 
 

@@ -10,12 +10,34 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkims.v2 import (
-    BatchAddMembersRequest, BatchAddMembersRequestBody, BatchAddOrDeleteTagsRequest, BatchAddOrDeleteTagsRequestBody,
-    BatchDeleteMembersRequest, BatchUpdateMembersRequest, BatchUpdateMembersRequestBody, CopyImageInRegionRequest,
-    CopyImageInRegionRequestBody, CreateImageRequest, CreateImageRequestBody, ExportImageRequest,
-    ExportImageRequestBody, GlanceDeleteImageRequest, GlanceDeleteImageRequestBody, GlanceListImagesRequest,
-    GlanceShowImageRequest, ImsClient, ListImagesRequest, ListImageTagsRequest, ListVersionsRequest, ResourceTag,
-    ShowImageQuotaRequest, ShowJobRequest, TagKeyValue, UpdateImageRequest, UpdateImageRequestBody)
+    BatchAddMembersRequest,
+    BatchAddMembersRequestBody,
+    BatchAddOrDeleteTagsRequest,
+    BatchAddOrDeleteTagsRequestBody,
+    BatchDeleteMembersRequest,
+    BatchUpdateMembersRequest,
+    BatchUpdateMembersRequestBody,
+    CopyImageInRegionRequest,
+    CopyImageInRegionRequestBody,
+    CreateImageRequest,
+    CreateImageRequestBody,
+    ExportImageRequest,
+    ExportImageRequestBody,
+    GlanceDeleteImageRequest,
+    GlanceDeleteImageRequestBody,
+    GlanceListImagesRequest,
+    GlanceShowImageRequest,
+    ImsClient,
+    ListImagesRequest,
+    ListImageTagsRequest,
+    ListVersionsRequest,
+    ResourceTag,
+    ShowImageQuotaRequest,
+    ShowJobRequest,
+    TagKeyValue,
+    UpdateImageRequest,
+    UpdateImageRequestBody,
+)
 
 from ims_emulator.testing import eventually
 
@@ -27,17 +49,13 @@ def sdk_client(info, project, security_token=None, ak=None, sk=None):
     config.timeout = (10, 60)
     if info.ca_file:
         config.ssl_ca_cert = info.ca_file
-    credentials = BasicCredentials(ak or project['ak'], sk or project['sk'], project['id'])
+    credentials = BasicCredentials(ak or project["ak"], sk or project["sk"], project["id"])
     if security_token:
         credentials.with_security_token(security_token)
-    return ImsClient.new_builder() \
-        .with_http_config(config) \
-        .with_credentials(credentials) \
-        .with_endpoints([info.endpoint]) \
-        .build()
+    return ImsClient.new_builder().with_http_config(config).with_credentials(credentials).with_endpoints([info.endpoint]).build()
 
 
-def wait(client, job_id, expect='SUCCESS'):
+def wait(client, job_id, expect="SUCCESS"):
     deadline = time.monotonic() + JOB_TIMEOUT
     while time.monotonic() < deadline:
         try:
@@ -47,11 +65,11 @@ def wait(client, job_id, expect='SUCCESS'):
                 raise
             time.sleep(0.05)
             continue
-        if job.status in ('SUCCESS', 'FAIL'):
+        if job.status in ("SUCCESS", "FAIL"):
             assert job.status == expect, job
             return job
         time.sleep(0.05)
-    raise AssertionError('job %s did not finish' % job_id)
+    raise AssertionError("job %s did not finish" % job_id)
 
 
 def listed_ids(client, **filters):
@@ -65,78 +83,82 @@ def clients(info, projects):
 
 def test_official_sdk_scenario(projects, clients, world, owner):
     client, consumer_client = clients
-    consumer_id = projects[1]['id']
+    consumer_id = projects[1]["id"]
 
-    public = client.list_images(ListImagesRequest(imagetype='gold', protected=True, sort_key='name', sort_dir='asc',
-                                                  limit=5)).images
-    assert public and all(image.imagetype == 'gold' for image in public)
+    public = client.list_images(ListImagesRequest(imagetype="gold", protected=True, sort_key="name", sort_dir="asc", limit=5)).images
+    assert public and all(image.imagetype == "gold" for image in public)
     assert [image.name for image in public] == sorted(image.name for image in public)
 
-    servers = world.servers_by_lineage(projects[0]['id'], owner.all_images({'__imagetype': 'gold'}), licensed=False)
-    assert servers, 'the seed needs a stopped ECS with an exportable lineage'
-    name = 'sdk-%s' % uuid.uuid4().hex[:8]
-    created = client.create_image(CreateImageRequest(body=CreateImageRequestBody(
-        name=name, instance_id=servers[0]['id'], description='from the official SDK',
-        image_tags=[TagKeyValue(key='origin', value='sdk')])))
+    servers = world.servers_by_lineage(projects[0]["id"], owner.all_images({"__imagetype": "gold"}), licensed=False)
+    assert servers, "the seed needs a stopped ECS with an exportable lineage"
+    name = "sdk-%s" % uuid.uuid4().hex[:8]
+    created = client.create_image(
+        CreateImageRequest(
+            body=CreateImageRequestBody(
+                name=name, instance_id=servers[0]["id"], description="from the official SDK", image_tags=[TagKeyValue(key="origin", value="sdk")]
+            )
+        )
+    )
     job = wait(client, created.job_id)
     image_id = job.entities.image_id
     assert image_id
     assert listed_ids(client, name=name) == {image_id}
 
-    updated = client.update_image(UpdateImageRequest(image_id=image_id, body=[
-        UpdateImageRequestBody(op='replace', path='/name', value=name + '-renamed')]))
-    assert updated.name == name + '-renamed'
+    updated = client.update_image(UpdateImageRequest(image_id=image_id, body=[UpdateImageRequestBody(op="replace", path="/name", value=name + "-renamed")]))
+    assert updated.name == name + "-renamed"
 
-    client.batch_add_or_delete_tags(BatchAddOrDeleteTagsRequest(image_id=image_id, body=BatchAddOrDeleteTagsRequestBody(
-        action='create', tags=[ResourceTag(key='team', value='blue'), ResourceTag(key='tier', value='')])))
+    client.batch_add_or_delete_tags(
+        BatchAddOrDeleteTagsRequest(
+            image_id=image_id,
+            body=BatchAddOrDeleteTagsRequestBody(action="create", tags=[ResourceTag(key="team", value="blue"), ResourceTag(key="tier", value="")]),
+        )
+    )
     tags = {tag.key: tag.value for tag in client.list_image_tags(ListImageTagsRequest(image_id=image_id)).tags}
-    assert tags == {'origin': 'sdk', 'team': 'blue', 'tier': ''}
+    assert tags == {"origin": "sdk", "team": "blue", "tier": ""}
 
-    shared = client.batch_add_members(BatchAddMembersRequest(body=BatchAddMembersRequestBody(
-        images=[image_id], projects=[consumer_id])))
+    shared = client.batch_add_members(BatchAddMembersRequest(body=BatchAddMembersRequestBody(images=[image_id], projects=[consumer_id])))
     wait(client, shared.job_id)
-    accepted = consumer_client.batch_update_members(BatchUpdateMembersRequest(body=BatchUpdateMembersRequestBody(
-        images=[image_id], project_id=consumer_id, status='accepted')))
+    accepted = consumer_client.batch_update_members(
+        BatchUpdateMembersRequest(body=BatchUpdateMembersRequestBody(images=[image_id], project_id=consumer_id, status="accepted"))
+    )
     wait(consumer_client, accepted.job_id)
-    assert image_id in listed_ids(consumer_client, member_status='accepted', visibility='shared', imagetype='shared')
-    removed = client.batch_delete_members(BatchDeleteMembersRequest(body=BatchAddMembersRequestBody(
-        images=[image_id], projects=[consumer_id])))
+    assert image_id in listed_ids(consumer_client, member_status="accepted", visibility="shared", imagetype="shared")
+    removed = client.batch_delete_members(BatchDeleteMembersRequest(body=BatchAddMembersRequestBody(images=[image_id], projects=[consumer_id])))
     wait(client, removed.job_id)
-    assert image_id not in listed_ids(consumer_client, member_status='accepted', visibility='shared')
+    assert image_id not in listed_ids(consumer_client, member_status="accepted", visibility="shared")
 
-    copied = client.copy_image_in_region(CopyImageInRegionRequest(image_id=image_id, body=CopyImageInRegionRequestBody(
-        name=name + '-copy', description='copy')))
+    copied = client.copy_image_in_region(
+        CopyImageInRegionRequest(image_id=image_id, body=CopyImageInRegionRequestBody(name=name + "-copy", description="copy"))
+    )
     copy_id = wait(client, copied.job_id).entities.image_id
     assert copy_id and copy_id != image_id
 
-    bucket = world.bucket(projects[0]['id'])['name']
-    exported = client.export_image(ExportImageRequest(image_id=image_id, body=ExportImageRequestBody(
-        bucket_url='%s:%s.qcow2' % (bucket, name), file_format='qcow2')))
+    bucket = world.bucket(projects[0]["id"])["name"]
+    exported = client.export_image(
+        ExportImageRequest(image_id=image_id, body=ExportImageRequestBody(bucket_url="%s:%s.qcow2" % (bucket, name), file_format="qcow2"))
+    )
     wait(client, exported.job_id)
 
-    quota = [item for item in client.show_image_quota(ShowImageQuotaRequest()).quotas.resources
-             if item.type == 'image'][0]
-    assert quota.used == len(owner.all_images({'owner': projects[0]['id']}))
+    quota = [item for item in client.show_image_quota(ShowImageQuotaRequest()).quotas.resources if item.type == "image"][0]
+    assert quota.used == len(owner.all_images({"owner": projects[0]["id"]}))
 
-    client.glance_delete_image(GlanceDeleteImageRequest(image_id=image_id,
-                                                        body=GlanceDeleteImageRequestBody(delete_backup=False)))
+    client.glance_delete_image(GlanceDeleteImageRequest(image_id=image_id, body=GlanceDeleteImageRequestBody(delete_backup=False)))
     assert eventually(lambda: image_id not in listed_ids(client, id=image_id))
     assert client.show_image_quota(ShowImageQuotaRequest()).quotas.resources[0].used == quota.used - 1
 
 
 def test_official_sdk_reports_ims_errors(info, projects, clients, world):
     client = clients[0]
-    running = world.running_server(projects[0]['id'])
+    running = world.running_server(projects[0]["id"])
     try:
-        response = client.create_image(CreateImageRequest(body=CreateImageRequestBody(
-            name='sdk-running', instance_id=running['id'])))
+        response = client.create_image(CreateImageRequest(body=CreateImageRequestBody(name="sdk-running", instance_id=running["id"])))
     except ClientRequestException as error:
         assert error.status_code == 400
-        assert error.error_code == 'IMG.0008'
+        assert error.error_code == "IMG.0008"
         assert error.request_id
     else:
-        job = wait(client, response.job_id, expect='FAIL')
-        assert job.error_code == 'IMG.0008'
+        job = wait(client, response.job_id, expect="FAIL")
+        assert job.error_code == "IMG.0008"
     with pytest.raises(ClientRequestException) as refused:
         client.glance_show_image(GlanceShowImageRequest(image_id=str(uuid.uuid4())))
     assert refused.value.status_code == 404
@@ -144,14 +166,13 @@ def test_official_sdk_reports_ims_errors(info, projects, clients, world):
     with pytest.raises(ClientRequestException) as unauthorized:
         wrong.list_images(ListImagesRequest(limit=1))
     assert unauthorized.value.status_code == 401
-    assert unauthorized.value.error_code.startswith('APIGW.')
+    assert unauthorized.value.error_code.startswith("APIGW.")
 
 
 def test_official_sdk_with_temporary_credentials(info, projects):
     project = projects[0]
-    temporary = info.temporary_credential(project['name'])
-    client = sdk_client(info, project, ak=temporary['ak'], sk=temporary['sk'],
-                        security_token=temporary['security_token'])
+    temporary = info.temporary_credential(project["name"])
+    client = sdk_client(info, project, ak=temporary["ak"], sk=temporary["sk"], security_token=temporary["security_token"])
     assert client.list_images(ListImagesRequest(limit=3)).images is not None
 
 
@@ -163,4 +184,4 @@ def test_official_sdk_glance_list_and_versions(clients, owner, bulk):
     image = client.glance_show_image(GlanceShowImageRequest(image_id=page.images[0].id))
     assert image.id == page.images[0].id
     versions = client.list_versions(ListVersionsRequest()).versions
-    assert {'v2.0', 'v2.1'} <= {version.id for version in versions}
+    assert {"v2.0", "v2.1"} <= {version.id for version in versions}

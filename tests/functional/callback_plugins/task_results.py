@@ -24,8 +24,8 @@ class CallbackModule(CallbackBase):
     """Collects task results so tests can assert on them without parsing Ansible's screen output."""
 
     CALLBACK_VERSION = 2.0
-    CALLBACK_TYPE = 'aggregate'
-    CALLBACK_NAME = 'task_results'
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "task_results"
     CALLBACK_NEEDS_ENABLED = True
 
     def __init__(self):
@@ -37,30 +37,32 @@ class CallbackModule(CallbackBase):
         self.task_started = time.time()
 
     def _record(self, result, status):
-        self.results.append({
-            'name': result.task_name,
-            'action': result.task.action,
-            'status': status,
-            'result': dict(result.result),
-            # Tasks run one after another on localhost, so these times tell which emulator requests a task made.
-            'started': self.task_started,
-            'finished': time.time(),
-        })
+        self.results.append(
+            {
+                "name": result.task_name,
+                "action": result.task.action,
+                "status": status,
+                "result": dict(result.result),
+                # Tasks run one after another on localhost, so these times tell which emulator requests a task made.
+                "started": self.task_started,
+                "finished": time.time(),
+            }
+        )
 
     def v2_runner_on_ok(self, result):
-        self._record(result, 'ok')
+        self._record(result, "ok")
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        self._record(result, 'failed')
+        self._record(result, "failed")
 
     def v2_runner_on_skipped(self, result):
-        self._record(result, 'skipped')
+        self._record(result, "skipped")
 
     def v2_runner_on_unreachable(self, result):
-        self._record(result, 'unreachable')
+        self._record(result, "unreachable")
 
     def v2_playbook_on_stats(self, stats):
-        path = os.environ.get('HWCLOUD_IMS_TEST_RESULTS')
+        path = os.environ.get("HWCLOUD_IMS_TEST_RESULTS")
         if path:
-            with open(path, 'w', encoding='utf-8') as handle:
+            with open(path, "w", encoding="utf-8") as handle:
                 json.dump(self.results, handle, default=str)

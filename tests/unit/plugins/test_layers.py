@@ -98,33 +98,57 @@ def test_nothing_under_module_utils_or_plugin_utils_is_public(relative):
     assert INTERNAL_NOTE in ast.get_docstring(ast.parse((PLUGINS / relative).read_text(encoding="utf-8"))), relative
 
 
-@pytest.mark.parametrize("layer, source, wrong", [
-    ("client", "import ansible.module_utils.basic", ["ansible.module_utils.basic"]),
-    ("client", "from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image import ImageLifecycle",
-     ["ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image"]),
-    ("client", "def later():\n    from ansible.module_utils.common.text.converters import to_text", ["ansible.module_utils.common.text.converters"]),
-    ("tasks", "from ansible.module_utils.basic import AnsibleModule", ["ansible.module_utils.basic"]),
-    ("tasks", "from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule",
-     ["ansible_collections.hwcloud.ims.plugins.module_utils._ims_module"]),
-    ("module glue", "from ansible_collections.hwcloud.ims.plugins.module_utils._tasks import image",
-     ["ansible_collections.hwcloud.ims.plugins.module_utils._tasks"]),
-    ("module", "from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError",
-     ["ansible_collections.hwcloud.ims.plugins.module_utils._client.errors"]),
-    ("module", "from ansible.module_utils.basic import AnsibleModule", ["ansible.module_utils.basic"]),
-    ("plugin", "from ansible_collections.hwcloud.ims.plugins.module_utils._client.connection import connect",
-     ["ansible_collections.hwcloud.ims.plugins.module_utils._client.connection"]),
-    ("plugin", "from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule",
-     ["ansible_collections.hwcloud.ims.plugins.module_utils._ims_module"]),
-])
+@pytest.mark.parametrize(
+    "layer, source, wrong",
+    [
+        ("client", "import ansible.module_utils.basic", ["ansible.module_utils.basic"]),
+        (
+            "client",
+            "from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image import ImageLifecycle",
+            ["ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image"],
+        ),
+        ("client", "def later():\n    from ansible.module_utils.common.text.converters import to_text", ["ansible.module_utils.common.text.converters"]),
+        ("tasks", "from ansible.module_utils.basic import AnsibleModule", ["ansible.module_utils.basic"]),
+        (
+            "tasks",
+            "from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule",
+            ["ansible_collections.hwcloud.ims.plugins.module_utils._ims_module"],
+        ),
+        (
+            "module glue",
+            "from ansible_collections.hwcloud.ims.plugins.module_utils._tasks import image",
+            ["ansible_collections.hwcloud.ims.plugins.module_utils._tasks"],
+        ),
+        (
+            "module",
+            "from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError",
+            ["ansible_collections.hwcloud.ims.plugins.module_utils._client.errors"],
+        ),
+        ("module", "from ansible.module_utils.basic import AnsibleModule", ["ansible.module_utils.basic"]),
+        (
+            "plugin",
+            "from ansible_collections.hwcloud.ims.plugins.module_utils._client.connection import connect",
+            ["ansible_collections.hwcloud.ims.plugins.module_utils._client.connection"],
+        ),
+        (
+            "plugin",
+            "from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule",
+            ["ansible_collections.hwcloud.ims.plugins.module_utils._ims_module"],
+        ),
+    ],
+)
 def test_the_checker_sees_a_layer_reaching_up_or_sideways(layer, source, wrong):
     assert violations(layer, source) == wrong
 
 
-@pytest.mark.parametrize("layer, source", [
-    ("client", "import httpx\nfrom ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ImsError"),
-    ("tasks", "from ansible.module_utils.common.arg_spec import ArgumentSpecValidator\nfrom ansible.module_utils.errors import UnsupportedError"),
-    ("module", "from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.job import show_job"),
-    ("plugin", "from ansible.plugins.lookup import LookupBase\nfrom ansible_collections.hwcloud.ims.plugins.plugin_utils._ims_plugin import warn"),
-])
+@pytest.mark.parametrize(
+    "layer, source",
+    [
+        ("client", "import httpx\nfrom ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ImsError"),
+        ("tasks", "from ansible.module_utils.common.arg_spec import ArgumentSpecValidator\nfrom ansible.module_utils.errors import UnsupportedError"),
+        ("module", "from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.job import show_job"),
+        ("plugin", "from ansible.plugins.lookup import LookupBase\nfrom ansible_collections.hwcloud.ims.plugins.plugin_utils._ims_plugin import warn"),
+    ],
+)
 def test_the_checker_lets_allowed_imports_pass(layer, source):
     assert violations(layer, source) == []

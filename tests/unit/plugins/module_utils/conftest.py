@@ -21,8 +21,14 @@ def make_session(clock):
 
     def build(handler, retries=5, max_elapsed=300.0):
         events = []
-        session = HttpSession(timeout=5, retry=RetryPolicy(retries=retries, max_elapsed=max_elapsed), on_retry=events.append,
-                              transport=httpx.MockTransport(handler), sleep=clock.sleep, clock=clock)
+        session = HttpSession(
+            timeout=5,
+            retry=RetryPolicy(retries=retries, max_elapsed=max_elapsed),
+            on_retry=events.append,
+            transport=httpx.MockTransport(handler),
+            sleep=clock.sleep,
+            clock=clock,
+        )
         session.events = events
         sessions.append(session)
         return session

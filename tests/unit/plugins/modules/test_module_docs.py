@@ -46,7 +46,8 @@ def test_every_returned_job_documents_every_job_field(module, key):
         assert (entry["type"], entry.get("elements")) == (reference[name]["type"], reference[name].get("elements")), name
 
 
-@pytest.mark.parametrize("module, key, fields", [(ims_quota_info, "quota", QUOTA_FIELDS), (ims_image_member, "members", MEMBER_FIELDS)],
-                         ids=["quota", "members"])
+@pytest.mark.parametrize(
+    "module, key, fields", [(ims_quota_info, "quota", QUOTA_FIELDS), (ims_image_member, "members", MEMBER_FIELDS)], ids=["quota", "members"]
+)
 def test_quota_and_members_are_documented_as_the_models_define_them(module, key, fields):
     assert descriptions(documented(module, key)) == {name: [text] for name, text in fields.items()}

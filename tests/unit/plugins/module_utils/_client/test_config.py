@@ -65,22 +65,28 @@ def test_defaults_and_cache_directory():
     assert "timeout must be a number" in error_of(options=AKSK | {"region": "eu-de", "timeout": "soon"})
 
 
-@pytest.mark.parametrize("setting, value, rule", [
-    ("timeout", 0, "timeout must be a number of seconds greater than 0"),
-    ("timeout", "-1", "timeout must be a number of seconds greater than 0"),
-    ("timeout", "nan", "timeout must be a number of seconds greater than 0"),
-    ("timeout", "inf", "timeout must be a number of seconds greater than 0"),
-    ("retries", -1, "retries must be 0 or more"),
-])
+@pytest.mark.parametrize(
+    "setting, value, rule",
+    [
+        ("timeout", 0, "timeout must be a number of seconds greater than 0"),
+        ("timeout", "-1", "timeout must be a number of seconds greater than 0"),
+        ("timeout", "nan", "timeout must be a number of seconds greater than 0"),
+        ("timeout", "inf", "timeout must be a number of seconds greater than 0"),
+        ("retries", -1, "retries must be 0 or more"),
+    ],
+)
 def test_numbers_out_of_range_name_the_setting(setting, value, rule):
     assert rule in error_of(options=AKSK | {"region": "eu-de", setting: value})
 
 
-@pytest.mark.parametrize("region, profile, ims, iam", [
-    ("eu-de", "otc", "https://ims.eu-de.otc.t-systems.com", "https://iam.eu-de.otc.t-systems.com/v3"),
-    ("eu-nl", "otc", "https://ims.eu-nl.otc.t-systems.com", "https://iam.eu-nl.otc.t-systems.com/v3"),
-    ("ap-southeast-1", "huaweicloud", "https://ims.ap-southeast-1.myhuaweicloud.com", "https://iam.ap-southeast-1.myhuaweicloud.com/v3"),
-])
+@pytest.mark.parametrize(
+    "region, profile, ims, iam",
+    [
+        ("eu-de", "otc", "https://ims.eu-de.otc.t-systems.com", "https://iam.eu-de.otc.t-systems.com/v3"),
+        ("eu-nl", "otc", "https://ims.eu-nl.otc.t-systems.com", "https://iam.eu-nl.otc.t-systems.com/v3"),
+        ("ap-southeast-1", "huaweicloud", "https://ims.ap-southeast-1.myhuaweicloud.com", "https://iam.ap-southeast-1.myhuaweicloud.com/v3"),
+    ],
+)
 def test_urls_from_region(region, profile, ims, iam):
     config = resolve(AKSK | {"region": region})
     assert (config.cloud_profile, config.endpoint, config.auth_url) == (profile, ims, iam)
@@ -115,13 +121,16 @@ def test_missing_credentials_message_lists_every_way():
         assert name in message
 
 
-@pytest.mark.parametrize("options, missing", [
-    ({"access_key": "AK1", "region": "eu-de"}, ["secret_key", "HW_SECRET_KEY", "HUAWEICLOUD_SDK_SK", "OS_SECRET_KEY", "auth.sk"]),
-    ({"secret_key": SECRETS["secret_key"], "region": "eu-de"}, ["access_key", "HW_ACCESS_KEY", "auth.ak"]),
-    ({"username": "u", "password": SECRETS["password"], "region": "eu-de"}, ["domain_name", "HW_DOMAIN_NAME", "OS_USER_DOMAIN_NAME"]),
-    ({"password": SECRETS["password"], "domain_name": "d", "region": "eu-de"}, ["username", "HW_USER_NAME", "OS_USERNAME"]),
-    ({"security_token": SECRETS["security_token"], "region": "eu-de"}, ["access_key", "secret_key"]),
-])
+@pytest.mark.parametrize(
+    "options, missing",
+    [
+        ({"access_key": "AK1", "region": "eu-de"}, ["secret_key", "HW_SECRET_KEY", "HUAWEICLOUD_SDK_SK", "OS_SECRET_KEY", "auth.sk"]),
+        ({"secret_key": SECRETS["secret_key"], "region": "eu-de"}, ["access_key", "HW_ACCESS_KEY", "auth.ak"]),
+        ({"username": "u", "password": SECRETS["password"], "region": "eu-de"}, ["domain_name", "HW_DOMAIN_NAME", "OS_USER_DOMAIN_NAME"]),
+        ({"password": SECRETS["password"], "domain_name": "d", "region": "eu-de"}, ["username", "HW_USER_NAME", "OS_USERNAME"]),
+        ({"security_token": SECRETS["security_token"], "region": "eu-de"}, ["access_key", "secret_key"]),
+    ],
+)
 def test_incomplete_credentials_name_what_is_missing_and_no_secret(options, missing):
     message = error_of(options=options)
     assert message.startswith("incomplete ")
@@ -152,11 +161,26 @@ def test_unknown_option_and_profile():
 
 
 CLOUDS = {
-    "otc": {"region_name": "eu-de", "auth": {"auth_url": "https://iam.eu-de.otc.t-systems.com/v3", "username": "alice", "password": "pw",
-                                             "user_domain_name": "OTC-EU-DE-000", "project_name": "eu-de_ci"}, "cacert": "~/ca.pem", "verify": False},
+    "otc": {
+        "region_name": "eu-de",
+        "auth": {
+            "auth_url": "https://iam.eu-de.otc.t-systems.com/v3",
+            "username": "alice",
+            "password": "pw",
+            "user_domain_name": "OTC-EU-DE-000",
+            "project_name": "eu-de_ci",
+        },
+        "cacert": "~/ca.pem",
+        "verify": False,
+    },
     "aksk": {"region_name": "eu-nl", "auth": {"ak": "AK-YAML", "sk": "SK-YAML", "project_id": "p-yaml"}},
-    "toplevel": {"region_name": "eu-de", "access_key": "AK-TOP", "secret_key": "SK-TOP", "image_endpoint_override": "https://ims.custom",
-                 "auth": {"project_id": "p-top"}},
+    "toplevel": {
+        "region_name": "eu-de",
+        "access_key": "AK-TOP",
+        "secret_key": "SK-TOP",
+        "image_endpoint_override": "https://ims.custom",
+        "auth": {"project_id": "p-top"},
+    },
 }
 
 

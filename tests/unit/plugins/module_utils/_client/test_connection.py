@@ -17,11 +17,14 @@ IMS = "https://ims.cloud.example"
 EXPIRES = (datetime.now(timezone.utc) + timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 CATALOG = [
     {"type": "compute", "endpoints": [{"interface": "public", "region_id": "r1", "url": "https://ecs.cloud.example/v2.1/p1"}]},
-    {"type": "image", "endpoints": [
-        {"interface": "public", "region_id": "r1", "url": "https://ims.r1.cloud.example/v2"},
-        {"interface": "internal", "region_id": "r1", "url": "https://ims-internal.r1.cloud.example"},
-        {"interface": "public", "region_id": "r2", "url": "https://ims.r2.cloud.example"},
-    ]},
+    {
+        "type": "image",
+        "endpoints": [
+            {"interface": "public", "region_id": "r1", "url": "https://ims.r1.cloud.example/v2"},
+            {"interface": "internal", "region_id": "r1", "url": "https://ims-internal.r1.cloud.example"},
+            {"interface": "public", "region_id": "r2", "url": "https://ims.r2.cloud.example"},
+        ],
+    },
 ]
 
 
@@ -61,7 +64,7 @@ def test_aksk_with_project_id_needs_no_iam(cloud):
 
 
 def test_password_takes_project_and_endpoint_from_iam(cloud, tmp_path):
-    options = dict(username="alice", password="pw", domain_name="dom", region="r1", auth_url=IAM, token_cache_dir=str(tmp_path))
+    options = {"username": "alice", "password": "pw", "domain_name": "dom", "region": "r1", "auth_url": IAM, "token_cache_dir": str(tmp_path)}
     with connect(config(**options), transport=cloud.transport) as ims:
         assert (ims.project_id, ims.endpoint) == ("p1", "https://ims.r1.cloud.example")
     issue = cloud.requests[0]
@@ -72,7 +75,7 @@ def test_password_takes_project_and_endpoint_from_iam(cloud, tmp_path):
 
 
 def test_password_with_explicit_project_and_endpoint(cloud):
-    options = dict(username="alice", password="pw", domain_name="dom", project_id="p7", auth_url=IAM, endpoint=IMS, token_cache=False)
+    options = {"username": "alice", "password": "pw", "domain_name": "dom", "project_id": "p7", "auth_url": IAM, "endpoint": IMS, "token_cache": False}
     with connect(config(**options), transport=cloud.transport) as ims:
         assert (ims.project_id, ims.endpoint) == ("p7", IMS)
         ims.get_quota()
@@ -81,9 +84,12 @@ def test_password_with_explicit_project_and_endpoint(cloud):
 
 
 def test_password_refused_by_iam_names_the_user_not_the_password(tmp_path):
-    router = Router().add("POST", "/v3/auth/tokens", lambda request, match: answer(
-        401, {"error": {"code": 401, "message": "The username or password is wrong.", "title": "Unauthorized"}}))
-    options = dict(username="alice", password="hunter2-secret", domain_name="dom", region="r1", auth_url=IAM, token_cache_dir=str(tmp_path))
+    router = Router().add(
+        "POST",
+        "/v3/auth/tokens",
+        lambda request, match: answer(401, {"error": {"code": 401, "message": "The username or password is wrong.", "title": "Unauthorized"}}),
+    )
+    options = {"username": "alice", "password": "hunter2-secret", "domain_name": "dom", "region": "r1", "auth_url": IAM, "token_cache_dir": str(tmp_path)}
     with pytest.raises(AuthenticationError) as caught:
         connect(config(**options), transport=router.transport)
     assert "obtain an IAM token for user alice failed: HTTP 401" in str(caught.value) and "hunter2" not in str(caught.value)
@@ -112,7 +118,7 @@ def test_pre_issued_token_with_project_and_endpoint_needs_no_iam(cloud):
 
 
 def test_no_endpoint_in_the_catalog(cloud):
-    options = dict(username="alice", password="pw", domain_name="dom", region="r3", auth_url=IAM, token_cache=False)
+    options = {"username": "alice", "password": "pw", "domain_name": "dom", "region": "r3", "auth_url": IAM, "token_cache": False}
     with pytest.raises(ConfigError) as caught:
         connect(config(**options), transport=cloud.transport)
     assert str(caught.value) == "no IMS endpoint: the IAM catalog has no image service for region r3; set the endpoint option"

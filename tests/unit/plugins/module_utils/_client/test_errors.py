@@ -7,16 +7,19 @@ import pytest
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import parse_error_body
 
 
-@pytest.mark.parametrize("body, expected", [
-    ('{"error": {"code": "IMG.0024", "message": "The imagetype is invalid."}}', ("IMG.0024", "The imagetype is invalid.")),
-    ('{"error_code": "IMG.0001", "error_msg": "The request message format is invalid."}', ("IMG.0001", "The request message format is invalid.")),
-    ('{"error": {"code": 401, "message": "", "title": "Unauthorized"}}', ("401", "Unauthorized")),
-    ('{"itemNotFound": {"code": 404, "message": "Image not found"}}', ("404", "Image not found")),
-    ("404 Not Found\n\nThe resource could not be found.\n\n", (None, "404 Not Found The resource could not be found.")),
-    ("<html><head><title>502</title></head><body><h1>Bad Gateway</h1></body></html>", (None, "502 Bad Gateway")),
-    ("", (None, None)),
-    ('{"unexpected": true}', (None, '{"unexpected": true}')),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ('{"error": {"code": "IMG.0024", "message": "The imagetype is invalid."}}', ("IMG.0024", "The imagetype is invalid.")),
+        ('{"error_code": "IMG.0001", "error_msg": "The request message format is invalid."}', ("IMG.0001", "The request message format is invalid.")),
+        ('{"error": {"code": 401, "message": "", "title": "Unauthorized"}}', ("401", "Unauthorized")),
+        ('{"itemNotFound": {"code": 404, "message": "Image not found"}}', ("404", "Image not found")),
+        ("404 Not Found\n\nThe resource could not be found.\n\n", (None, "404 Not Found The resource could not be found.")),
+        ("<html><head><title>502</title></head><body><h1>Bad Gateway</h1></body></html>", (None, "502 Bad Gateway")),
+        ("", (None, None)),
+        ('{"unexpected": true}', (None, '{"unexpected": true}')),
+    ],
+)
 def test_parse_error_body(body, expected):
     assert parse_error_body(body.encode("utf-8")) == expected
 

@@ -9,12 +9,16 @@ import pytest
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.auth import AkSkAuth
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import (
-    ApiError, ResponseLostError, UnexpectedResponseError, ValidationError, WaitTimeoutError,
+    ApiError,
+    ResponseLostError,
+    UnexpectedResponseError,
+    ValidationError,
+    WaitTimeoutError,
 )
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.ims_client import ImsClient, query_filters
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import Poller
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import tags_to_list
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.signer import AkSkSigner
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import Poller
 from ansible_collections.hwcloud.ims.tests.unit.plugins.module_utils.fakes import Script, answer, body_of
 
 ENDPOINT = "https://ims.example.com"
@@ -36,20 +40,45 @@ def only(script):
     return request.method, request.url.raw_path.decode("ascii"), body_of(request)
 
 
-@pytest.mark.parametrize("call, method, path, body", [
-    (lambda ims: ims.create_image({"name": "web", "instance_id": "i-1", "image_tags": tags_to_list({"family": "web"})}),
-     "POST", "/v2/cloudimages/action", {"name": "web", "instance_id": "i-1", "image_tags": [{"key": "family", "value": "web"}]}),
-    (lambda ims: ims.quick_import_image({"name": "q", "image_url": "bucket:file.zvhd2", "min_disk": 40, "os_version": "Ubuntu 22.04 server 64bit"}),
-     "POST", "/v2/cloudimages/quickimport/action", {"name": "q", "image_url": "bucket:file.zvhd2", "min_disk": 40, "os_version": "Ubuntu 22.04 server 64bit"}),
-    (lambda ims: ims.create_whole_image({"name": "w", "backup_id": "b-1"}), "POST", "/v1/cloudimages/wholeimages/action", {"name": "w", "backup_id": "b-1"}),
-    (lambda ims: ims.copy_image("img/1", "copy"), "POST", "/v1/cloudimages/img%2F1/copy", {"name": "copy"}),
-    (lambda ims: ims.export_image("img-1", "bucket:img.qcow2", "qcow2"), "POST", "/v1/cloudimages/img-1/file",
-     {"bucket_url": "bucket:img.qcow2", "file_format": "qcow2"}),
-    (lambda ims: ims.register_image("img-1", "bucket:disk.vmdk"), "PUT", "/v1/cloudimages/img-1/upload", {"image_url": "bucket:disk.vmdk"}),
-    (lambda ims: ims.add_members(["i1", "i2"], ["p2"]), "POST", "/v1/cloudimages/members", {"images": ["i1", "i2"], "projects": ["p2"]}),
-    (lambda ims: ims.remove_members(["i1"], ["p2", "p3"]), "DELETE", "/v1/cloudimages/members", {"images": ["i1"], "projects": ["p2", "p3"]}),
-    (lambda ims: ims.update_member_status(["i1"], "accepted"), "PUT", "/v1/cloudimages/members", {"images": ["i1"], "project_id": "p1", "status": "accepted"}),
-])
+@pytest.mark.parametrize(
+    "call, method, path, body",
+    [
+        (
+            lambda ims: ims.create_image({"name": "web", "instance_id": "i-1", "image_tags": tags_to_list({"family": "web"})}),
+            "POST",
+            "/v2/cloudimages/action",
+            {"name": "web", "instance_id": "i-1", "image_tags": [{"key": "family", "value": "web"}]},
+        ),
+        (
+            lambda ims: ims.quick_import_image({"name": "q", "image_url": "bucket:file.zvhd2", "min_disk": 40, "os_version": "Ubuntu 22.04 server 64bit"}),
+            "POST",
+            "/v2/cloudimages/quickimport/action",
+            {"name": "q", "image_url": "bucket:file.zvhd2", "min_disk": 40, "os_version": "Ubuntu 22.04 server 64bit"},
+        ),
+        (
+            lambda ims: ims.create_whole_image({"name": "w", "backup_id": "b-1"}),
+            "POST",
+            "/v1/cloudimages/wholeimages/action",
+            {"name": "w", "backup_id": "b-1"},
+        ),
+        (lambda ims: ims.copy_image("img/1", "copy"), "POST", "/v1/cloudimages/img%2F1/copy", {"name": "copy"}),
+        (
+            lambda ims: ims.export_image("img-1", "bucket:img.qcow2", "qcow2"),
+            "POST",
+            "/v1/cloudimages/img-1/file",
+            {"bucket_url": "bucket:img.qcow2", "file_format": "qcow2"},
+        ),
+        (lambda ims: ims.register_image("img-1", "bucket:disk.vmdk"), "PUT", "/v1/cloudimages/img-1/upload", {"image_url": "bucket:disk.vmdk"}),
+        (lambda ims: ims.add_members(["i1", "i2"], ["p2"]), "POST", "/v1/cloudimages/members", {"images": ["i1", "i2"], "projects": ["p2"]}),
+        (lambda ims: ims.remove_members(["i1"], ["p2", "p3"]), "DELETE", "/v1/cloudimages/members", {"images": ["i1"], "projects": ["p2", "p3"]}),
+        (
+            lambda ims: ims.update_member_status(["i1"], "accepted"),
+            "PUT",
+            "/v1/cloudimages/members",
+            {"images": ["i1"], "project_id": "p1", "status": "accepted"},
+        ),
+    ],
+)
 def test_job_calls(client, call, method, path, body):
     ims, script = client(JOB)
     assert call(ims) == "job-1"
@@ -97,7 +126,12 @@ def test_get_and_list_images(client):
 
 def test_query_filters_map_normalized_names():
     assert query_filters({"imagetype": "private", "os_type": "Linux", "name": "web", "__platform": "Ubuntu", "system_cmkid": "k", "status": None}) == [
-        ("__platform", "Ubuntu"), ("__imagetype", "private"), ("name", "web"), ("__os_type", "Linux"), ("__system__cmkid", "k")]
+        ("__platform", "Ubuntu"),
+        ("__imagetype", "private"),
+        ("name", "web"),
+        ("__os_type", "Linux"),
+        ("__system__cmkid", "k"),
+    ]
 
 
 def test_update_image_calls(client):
@@ -166,18 +200,23 @@ def test_member_reads(client):
 
 
 def test_quota_and_count(client):
-    ims, script = client(answer(200, {"quotas": {"resources": [{"type": "image", "used": 3, "quota": 20, "min": 1, "max": 1000}]}}),
-                         answer(200, {"total_count": 36}))
+    ims, script = client(
+        answer(200, {"quotas": {"resources": [{"type": "image", "used": 3, "quota": 20, "min": 1, "max": 1000}]}}), answer(200, {"total_count": 36})
+    )
     assert ims.get_quota().quota == 20
     assert ims.count_images_by_tags(tags={"family": "web"}, not_tags_any={"channel": ["old", "broken"]}, name="web") == 36
-    assert body_of(script.requests[1]) == {"action": "count", "tags": [{"key": "family", "values": ["web"]}],
-                                           "not_tags_any": [{"key": "channel", "values": ["old", "broken"]}],
-                                           "matches": [{"key": "resource_name", "value": "web"}]}
+    assert body_of(script.requests[1]) == {
+        "action": "count",
+        "tags": [{"key": "family", "values": ["web"]}],
+        "not_tags_any": [{"key": "channel", "values": ["old", "broken"]}],
+        "matches": [{"key": "resource_name", "value": "web"}],
+    }
 
 
 def test_wait_for_image(client, clock):
-    ims, script = client(answer(200, {"images": []}), answer(200, {"images": [{"id": "i1", "status": "saving"}]}),
-                         answer(200, {"images": [{"id": "i1", "status": "active"}]}))
+    ims, script = client(
+        answer(200, {"images": []}), answer(200, {"images": [{"id": "i1", "status": "saving"}]}), answer(200, {"images": [{"id": "i1", "status": "active"}]})
+    )
     image = ims.wait_for_image("i1", until=lambda found: found.status == "active", poller=Poller(60, sleep=clock.sleep, clock=clock))
     assert image.status == "active" and len(script.requests) == 3
     ims, _script = client(answer(200, {"images": []}))

@@ -81,8 +81,9 @@ def test_every_declared_field_is_documented():
         assert set(model.model_fields) == set(fields), model.__name__
 
 
-@pytest.mark.parametrize("raw, name", [("__os_version", "os_version"), ("__system__cmkid", "system_cmkid"), ("name", "name"),
-                                       ("__support_kvm_infiniband", "support_kvm_infiniband")])
+@pytest.mark.parametrize(
+    "raw, name", [("__os_version", "os_version"), ("__system__cmkid", "system_cmkid"), ("name", "name"), ("__support_kvm_infiniband", "support_kvm_infiniband")]
+)
 def test_attribute_name(raw, name):
     assert attribute_name(raw) == name
 
@@ -95,35 +96,70 @@ def test_tags_conversions():
 
 
 def test_job_normalization_and_failure_sources():
-    job = Job.from_api({"status": "FAIL", "job_id": "j", "job_type": "imsCopyImageInRegionJob", "begin_time": "04-Jun-2015 18:11:06:586",
-                        "end_time": "", "error_code": None, "fail_reason": None,
-                        "entities": {"error_code": "IMG.0014", "fail_reason": "openstack error", "process_percent": "0.5"}})
+    job = Job.from_api(
+        {
+            "status": "FAIL",
+            "job_id": "j",
+            "job_type": "imsCopyImageInRegionJob",
+            "begin_time": "04-Jun-2015 18:11:06:586",
+            "end_time": "",
+            "error_code": None,
+            "fail_reason": None,
+            "entities": {"error_code": "IMG.0014", "fail_reason": "openstack error", "process_percent": "0.5"},
+        }
+    )
     assert (job.error_code, job.fail_reason, job.process_percent, job.end_time) == ("IMG.0014", "openstack error", 0.5, None)
     assert job.to_dict()["begin_time"] == "2015-06-04T18:11:06.586000Z" and job.finished
-    sub = Job.from_api({"status": "FAIL", "job_id": "j", "entities": {"sub_jobs_result": [
-        {"status": "SUCCESS", "entities": {"image_id": "a"}}, {"status": "FAIL", "error_code": "IMG.0022", "fail_reason": "disk state"}]}})
+    sub = Job.from_api(
+        {
+            "status": "FAIL",
+            "job_id": "j",
+            "entities": {
+                "sub_jobs_result": [
+                    {"status": "SUCCESS", "entities": {"image_id": "a"}},
+                    {"status": "FAIL", "error_code": "IMG.0022", "fail_reason": "disk state"},
+                ]
+            },
+        }
+    )
     assert (sub.error_code, sub.fail_reason, sub.image_ids) == ("IMG.0022", "disk state", ["a"])
     running = Job.from_api({"status": "running", "job_id": "j", "entities": None})
     assert running.status == "RUNNING" and not running.finished and running.image_ids == []
 
 
 def test_member_and_quota():
-    member = Member.from_api({"status": "pending", "created_at": "2016-09-01T02:05:14Z", "updated_at": "2016-09-01T02:05:14Z",
-                              "image_id": "i", "member_id": "p", "schema": "/v2/schemas/member"})
-    assert member.to_dict() == {"image_id": "i", "member_id": "p", "status": "pending", "created_at": "2016-09-01T02:05:14Z",
-                                "updated_at": "2016-09-01T02:05:14Z"}
+    member = Member.from_api(
+        {
+            "status": "pending",
+            "created_at": "2016-09-01T02:05:14Z",
+            "updated_at": "2016-09-01T02:05:14Z",
+            "image_id": "i",
+            "member_id": "p",
+            "schema": "/v2/schemas/member",
+        }
+    )
+    assert member.to_dict() == {
+        "image_id": "i",
+        "member_id": "p",
+        "status": "pending",
+        "created_at": "2016-09-01T02:05:14Z",
+        "updated_at": "2016-09-01T02:05:14Z",
+    }
     resources = [{"type": "other", "used": 9, "quota": 9}, {"type": "image", "used": 3, "quota": 20, "min": 1, "max": 1000}]
     quota = Quota.from_api({"quotas": {"resources": resources}})
     assert quota.to_dict() == {"used": 3, "quota": 20, "min": 1, "max": 1000}
 
 
-@pytest.mark.parametrize("status, reported, progress", [
-    ("RUNNING", 0.2, 20.0),
-    ("RUNNING", "0.455", 45.5),
-    ("RUNNING", 42, 42.0),
-    ("INIT", None, None),
-    ("SUCCESS", 0.9, 100.0),
-])
+@pytest.mark.parametrize(
+    "status, reported, progress",
+    [
+        ("RUNNING", 0.2, 20.0),
+        ("RUNNING", "0.455", 45.5),
+        ("RUNNING", 42, 42.0),
+        ("INIT", None, None),
+        ("SUCCESS", 0.9, 100.0),
+    ],
+)
 def test_job_progress_is_a_percentage(status, reported, progress):
     entities = {} if reported is None else {"process_percent": reported}
     job = Job.from_api({"job_id": "j1", "status": status, "entities": entities})

@@ -22,14 +22,14 @@ def cloudimages(request, _match):
     params = query(request)
     limit = int(params.get("limit", 500))
     start = next(index + 1 for index, image in enumerate(IMAGES) if image["id"] == params["marker"]) if "marker" in params else 0
-    return answer(200, {"images": IMAGES[start:start + limit]})
+    return answer(200, {"images": IMAGES[start : start + limit]})
 
 
 def glance_images(request, _match):
     params = query(request)
     limit = int(params.get("limit", 25))
     start = next(index + 1 for index, image in enumerate(IMAGES) if image["id"] == params["marker"]) if "marker" in params else 0
-    page = IMAGES[start:start + limit]
+    page = IMAGES[start : start + limit]
     body = {"images": page, "first": "/v2/images?limit=%d" % limit, "schema": "/v2/schemas/images"}
     if start + limit < len(IMAGES):
         body["next"] = "/v2/images?__imagetype=private&marker=%s&limit=%d" % (page[-1]["id"], limit)
@@ -39,8 +39,10 @@ def glance_images(request, _match):
 def tag_search(request, _match):
     body = body_of(request)
     offset, limit = int(body["offset"]), int(body["limit"])
-    resources = [{"resource_id": image["id"], "resource_name": image["name"], "resource_detail": {"status": "active"},
-                  "tags": [{"key": "family", "value": "web"}]} for image in IMAGES[offset:offset + limit]]
+    resources = [
+        {"resource_id": image["id"], "resource_name": image["name"], "resource_detail": {"status": "active"}, "tags": [{"key": "family", "value": "web"}]}
+        for image in IMAGES[offset : offset + limit]
+    ]
     return answer(200, {"resources": resources, "total_count": len(IMAGES)})
 
 
@@ -52,9 +54,19 @@ def fake(make_session):
     return router, ImsClient(make_session(router), "https://ims.example.com", "p1", auth=None)
 
 
-@pytest.mark.parametrize("page_size, limit, expected_requests", [
-    (500, None, 3), (500, 1000, 2), (500, 1001, 3), (100, 250, 3), (500, 1, 1), (2000, None, 1), (500, 5000, 3), (1, 3, 3),
-])
+@pytest.mark.parametrize(
+    "page_size, limit, expected_requests",
+    [
+        (500, None, 3),
+        (500, 1000, 2),
+        (500, 1001, 3),
+        (100, 250, 3),
+        (500, 1, 1),
+        (2000, None, 1),
+        (500, 5000, 3),
+        (1, 3, 3),
+    ],
+)
 def test_marker_pagination_request_count(fake, page_size, limit, expected_requests):
     router, ims = fake
     images = list(ims.list_images({"imagetype": "private"}, page_size=page_size, limit=limit))
@@ -73,7 +85,7 @@ def test_marker_pagination_is_lazy(fake):
     images = ims.list_images()
     assert router.requests == []
     assert next(images).id == "img-0000" and len(router.requests) == 1
-    for _image in zip(range(499), images):
+    for _image in zip(range(499), images, strict=False):
         pass
     assert len(router.requests) == 1
     next(images)

@@ -13,10 +13,19 @@ def test_valid_image_names(name):
     assert validate_image_name(name) == name
 
 
-@pytest.mark.parametrize("name, rule", [
-    ("", "required"), (None, "required"), ("x" * 129, "at most 128"), (" web", "start or end with a space"), ("web ", "start or end"),
-    ("web/1", "only letters"), ("web:1", "only letters"), ("wéb", "only letters"),
-])
+@pytest.mark.parametrize(
+    "name, rule",
+    [
+        ("", "required"),
+        (None, "required"),
+        ("x" * 129, "at most 128"),
+        (" web", "start or end with a space"),
+        ("web ", "start or end"),
+        ("web/1", "only letters"),
+        ("web:1", "only letters"),
+        ("wéb", "only letters"),
+    ],
+)
 def test_invalid_image_names(name, rule):
     with pytest.raises(ValidationError) as caught:
         validate_image_name(name)
@@ -54,7 +63,10 @@ def test_tag_rules():
 
 def test_tag_filter():
     assert tag_filter({"family": "web", "channel": ["stable", "candidate"], "any": None}) == [
-        {"key": "any", "values": []}, {"key": "channel", "values": ["stable", "candidate"]}, {"key": "family", "values": ["web"]}]
+        {"key": "any", "values": []},
+        {"key": "channel", "values": ["stable", "candidate"]},
+        {"key": "family", "values": ["web"]},
+    ]
     with pytest.raises(ValidationError):
         tag_filter({str(index): "v" for index in range(11)})
     with pytest.raises(ValidationError):

@@ -57,7 +57,7 @@ def test_img_0060_post_is_retried_with_growing_jittered_delays(make_session, clo
     assert len(script.requests) == 4
     # equal jitter: delay n lies between half and all of min(30, 2**n)
     for attempt, delay in enumerate(clock.sleeps):
-        ceiling = min(30.0, 2.0 ** attempt)
+        ceiling = min(30.0, 2.0**attempt)
         assert ceiling / 2 <= delay <= ceiling
 
 
@@ -86,11 +86,14 @@ def test_connect_errors_are_retried_even_for_post(make_session):
     assert [event.reason for event in session.events] == ["ConnectError: [Errno 111] Connection refused", "ConnectTimeout: timed out"]
 
 
-@pytest.mark.parametrize("failure", [
-    httpx.ReadTimeout("timed out"),
-    httpx.RemoteProtocolError("Server disconnected without sending a response."),
-    httpx.ReadError("connection reset"),
-])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ReadTimeout("timed out"),
+        httpx.RemoteProtocolError("Server disconnected without sending a response."),
+        httpx.ReadError("connection reset"),
+    ],
+)
 def test_post_is_not_resent_after_the_response_was_lost(make_session, failure):
     script = Script(failure, OK)
     with pytest.raises(ResponseLostError) as caught:
@@ -143,8 +146,10 @@ def test_other_client_errors_are_not_retried(make_session):
         send(make_session(script), "POST", json_body={})
     error = caught.value
     assert (error.status, error.code, error.message, error.request_id) == (400, "IMG.0009", "The image name already exists.", "abc")
-    assert str(error) == ("create image 'web' from ECS i-1 failed: HTTP 400 IMG.0009: The image name already exists. "
-                          "(POST https://ims.eu-de.otc.t-systems.com/v2/cloudimages/action, request id abc)")
+    assert str(error) == (
+        "create image 'web' from ECS i-1 failed: HTTP 400 IMG.0009: The image name already exists. "
+        "(POST https://ims.eu-de.otc.t-systems.com/v2/cloudimages/action, request id abc)"
+    )
     assert len(script.requests) == 1
 
 

@@ -9,10 +9,10 @@ from urllib.parse import quote, unquote
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer as SdkSigner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.auth import AkSkAuth
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.signer import (
@@ -22,13 +22,20 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._client.signer import 
     canonical_query,
     is_payload_signed,
 )
-
 from ansible_collections.hwcloud.ims.tests.unit.plugins.module_utils.fakes import Script, answer
 
 FIXED_DATE = "20240102T030405Z"
 HOSTS = ["ims.eu-de.otc.t-systems.com", "ims.ap-southeast-1.myhuaweicloud.com", "127.0.0.1:8443", "localhost:40123", "ims.example.com:443", "[::1]:9000"]
-CONTENT_TYPES = [None, "application/json", "application/json;charset=UTF-8", "application/openstack-images-v2.1-json-patch",
-                 "application/octet-stream", "application/bson", "text/plain", "multipart/form-data"]
+CONTENT_TYPES = [
+    None,
+    "application/json",
+    "application/json;charset=UTF-8",
+    "application/openstack-images-v2.1-json-patch",
+    "application/octet-stream",
+    "application/bson",
+    "text/plain",
+    "multipart/form-data",
+]
 # Text with the characters that trip encoders: space, +, %, =, &, /, ?, #, ~, quotes, unicode (BMP and astral).
 TRICKY = st.text(alphabet=st.sampled_from(list("abcXYZ019-_.~ +%=&/?#:@!$'()*,;[]\"<>\\^`{|}") + ["é", "中", "文", "😀", "ß"]), max_size=12)
 KEYS = st.one_of(st.sampled_from(["limit", "marker", "name", "__imagetype", "tag", "sort_key", "a b", "x+y", "ключ"]), TRICKY.filter(bool))
@@ -83,9 +90,15 @@ def sdk_sign(req, with_date_header=True):
     headers = dict(req.headers)
     if with_date_header:
         headers["X-Sdk-Date"] = FIXED_DATE
-    sdk_request = SdkRequest(method=req.method, schema="https", host=req.host, resource_path=req.path,
-                             query_params=[(key, list(value) if isinstance(value, list) else value) for key, value in req.query],
-                             header_params=headers, body=req.body)
+    sdk_request = SdkRequest(
+        method=req.method,
+        schema="https",
+        host=req.host,
+        resource_path=req.path,
+        query_params=[(key, list(value) if isinstance(value, list) else value) for key, value in req.query],
+        header_params=headers,
+        body=req.body,
+    )
     SdkSigner(SimpleNamespace(ak=req.ak, sk=req.sk)).sign(sdk_request)
     # The SDK re-encodes header values for the requests library (UTF-8 bytes as Latin-1 text); undo that.
     signed = {name: value.encode("iso-8859-1").decode("utf-8") for name, value in sdk_request.header_params.items()}
@@ -114,19 +127,31 @@ def test_date_from_now_matches_sdk_date_header(req):
 def test_known_vector():
     """A fixed request, so that a change in both implementations at once would still be caught."""
     signed = AkSkSigner("AKEXAMPLE", "SKEXAMPLE").sign(
-        "GET", "ims.eu-de.otc.t-systems.com", "/v2/cloudimages", canonical_query({"name": "web 1", "limit": 2}),
-        {"X-Project-Id": "p1", "X-Sdk-Date": FIXED_DATE})
+        "GET",
+        "ims.eu-de.otc.t-systems.com",
+        "/v2/cloudimages",
+        canonical_query({"name": "web 1", "limit": 2}),
+        {"X-Project-Id": "p1", "X-Sdk-Date": FIXED_DATE},
+    )
     assert signed["Authorization"].startswith("SDK-HMAC-SHA256 Access=AKEXAMPLE, SignedHeaders=host;x-project-id;x-sdk-date, Signature=")
     assert signed["Host"] == "ims.eu-de.otc.t-systems.com"
-    expected, _uri = sdk_sign(SimpleNamespace(method="GET", host="ims.eu-de.otc.t-systems.com", path="/v2/cloudimages",
-                                              query=[("name", "web 1"), ("limit", 2)], headers={"X-Project-Id": "p1"}, body=None,
-                                              ak="AKEXAMPLE", sk="SKEXAMPLE"))
+    expected, _uri = sdk_sign(
+        SimpleNamespace(
+            method="GET",
+            host="ims.eu-de.otc.t-systems.com",
+            path="/v2/cloudimages",
+            query=[("name", "web 1"), ("limit", 2)],
+            headers={"X-Project-Id": "p1"},
+            body=None,
+            ak="AKEXAMPLE",
+            sk="SKEXAMPLE",
+        )
+    )
     assert signed == expected
 
 
 def test_canonical_query_encoding_rules():
-    assert canonical_query([("b", "x y"), ("a", "1+1"), ("a", "0"), ("c", ["z", "é"]), ("d", True), ("e", None)]) == \
-        "a=0&a=1%2B1&b=x%20y&c=z&c=%C3%A9&d=true"
+    assert canonical_query([("b", "x y"), ("a", "1+1"), ("a", "0"), ("c", ["z", "é"]), ("d", True), ("e", None)]) == "a=0&a=1%2B1&b=x%20y&c=z&c=%C3%A9&d=true"
     assert canonical_query({}) == ""
     assert canonical_query({"k": ""}) == "k="
     assert canonical_query({"t": "a~b-c_d.e"}) == "t=a~b-c_d.e"
@@ -168,28 +193,42 @@ def _sdk_verify(received, ak, sk):
     raw_path, _sep, raw_query = received.url.raw_path.decode("ascii").partition("?")
     # Decode the query by hand: parse_qsl would turn "+" into a space.
     query = [tuple(unquote(part) for part in pair.split("=", 1)) for pair in raw_query.split("&")] if raw_query else []
-    request = SdkRequest(method=received.method, schema="https", host=received.headers["Host"], resource_path=raw_path, query_params=query,
-                         header_params={name: received.headers[name] for name in signed_names}, body=received.content)
+    request = SdkRequest(
+        method=received.method,
+        schema="https",
+        host=received.headers["Host"],
+        resource_path=raw_path,
+        query_params=query,
+        header_params={name: received.headers[name] for name in signed_names},
+        body=received.content,
+    )
     SdkSigner(SimpleNamespace(ak=ak, sk=sk)).sign(request)
     return request.header_params["Authorization"] == authorization
 
 
-@pytest.mark.parametrize("params", [
-    {"name": "web 1042", "tag": "family=web+x"},
-    [("name", "a b"), ("name", "a+b"), ("marker", "é/?&=")],
-    {"__imagetype": "private", "protected": False, "limit": 500},
-])
-@pytest.mark.parametrize("content_type, body", [
-    (None, None),
-    ("application/json", {"name": "x y", "tags": ["a=b"]}),
-    ("application/openstack-images-v2.1-json-patch", [{"op": "replace", "path": "/name", "value": "n"}]),
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"name": "web 1042", "tag": "family=web+x"},
+        [("name", "a b"), ("name", "a+b"), ("marker", "é/?&=")],
+        {"__imagetype": "private", "protected": False, "limit": 500},
+    ],
+)
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        (None, None),
+        ("application/json", {"name": "x y", "tags": ["a=b"]}),
+        ("application/openstack-images-v2.1-json-patch", [{"op": "replace", "path": "/name", "value": "n"}]),
+    ],
+)
 def test_the_query_string_sent_is_the_one_signed(make_session, params, content_type, body):
     script = Script(answer(200, {}))
     session = make_session(script)
     auth = AkSkAuth(AkSkSigner("AKID", "secret key é"), project_id="proj", security_token="tmp-token")
-    session.request("POST" if body else "GET", "http://127.0.0.1:40123", "/v2/cloudimages", "test", params=params, json_body=body,
-                    content_type=content_type, auth=auth)
+    session.request(
+        "POST" if body else "GET", "http://127.0.0.1:40123", "/v2/cloudimages", "test", params=params, json_body=body, content_type=content_type, auth=auth
+    )
     received = script.requests[0]
     query = canonical_query(params)
     assert received.url.raw_path.decode("ascii") == "/v2/cloudimages?" + query

@@ -60,8 +60,18 @@ def test_key_is_a_hash_of_identity_without_password():
     key = cache_key(IAM, "domain", "alice", "eu-de")
     assert len(key) == 64 and "alice" not in key
     assert key == cache_key(IAM + "/", "domain", "alice", "eu-de")
-    assert len({key, cache_key(IAM, "domain", "bob", "eu-de"), cache_key(IAM, "domain", "alice", "eu-nl"), cache_key(IAM, "other", "alice", "eu-de"),
-                cache_key("https://iam.example/v3", "domain", "alice", "eu-de")}) == 5
+    assert (
+        len(
+            {
+                key,
+                cache_key(IAM, "domain", "bob", "eu-de"),
+                cache_key(IAM, "domain", "alice", "eu-nl"),
+                cache_key(IAM, "other", "alice", "eu-de"),
+                cache_key("https://iam.example/v3", "domain", "alice", "eu-de"),
+            }
+        )
+        == 5
+    )
 
 
 def test_default_directory():
@@ -96,8 +106,15 @@ def test_foreign_owner_is_ignored(cache, cache_dir, warnings, monkeypatch):
     assert "owned by another user" in warnings[0]
 
 
-@pytest.mark.parametrize("content", ["not json", "{}", '{"version": 1, "token": "t", "project_id": "p", "expires_at": "2030-01-01T00:00:00"}',
-                                     '{"version": 2, "token": "t", "project_id": "p", "expires_at": "2030-01-01T00:00:00+00:00"}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        "{}",
+        '{"version": 1, "token": "t", "project_id": "p", "expires_at": "2030-01-01T00:00:00"}',
+        '{"version": 2, "token": "t", "project_id": "p", "expires_at": "2030-01-01T00:00:00+00:00"}',
+    ],
+)
 def test_unparsable_entry_is_ignored(cache, cache_dir, warnings, content):
     cache.store("k1", token())
     with open(os.path.join(cache_dir, "k1.json"), "w", encoding="utf-8") as handle:
@@ -140,9 +157,17 @@ class FakeIam:
         assert body["auth"]["identity"]["password"]["user"] == {"name": "alice", "password": "pw", "domain": {"name": "dom"}}
         self.issued += 1
         expires = (datetime.now(timezone.utc) + timedelta(hours=self.lifetime_hours)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        return answer(201, {"token": {"expires_at": expires, "project": {"id": "p1", "name": "eu-de"},
-                                      "catalog": [{"type": "image", "endpoints": [{"interface": "public", "region_id": "eu-de", "url": "https://ims.x/v2"}]}]}},
-                      headers={"X-Subject-Token": "token-%d" % self.issued})
+        return answer(
+            201,
+            {
+                "token": {
+                    "expires_at": expires,
+                    "project": {"id": "p1", "name": "eu-de"},
+                    "catalog": [{"type": "image", "endpoints": [{"interface": "public", "region_id": "eu-de", "url": "https://ims.x/v2"}]}],
+                }
+            },
+            headers={"X-Subject-Token": "token-%d" % self.issued},
+        )
 
 
 def password_token(session, cache):

@@ -6,8 +6,8 @@ import pytest
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import JobFailedError, JobTimeoutError, NotFoundError
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.ims_client import ImsClient
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import Poller, PollSchedule, poll_until, wait_for_job
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import Job
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import Poller, PollSchedule, poll_until, wait_for_job
 from ansible_collections.hwcloud.ims.tests.unit.plugins.module_utils.fakes import Router, answer
 
 NOT_FOUND = {"error": {"code": "IMG.0027", "message": "job not found"}}
@@ -38,21 +38,27 @@ def poller(clock, timeout=600):
 
 
 def test_success_returns_every_image_id(ims_with_jobs, clock):
-    entities = {"image_id": "sys", "process_percent": 1.0,
-                "sub_jobs_result": [{"status": "SUCCESS", "entities": {"image_id": "data-1"}}, {"status": "SUCCESS", "entities": {"image_id": "data-2"}}],
-                "results": [{"image_id": "sys", "project_id": "p2", "status": "success"}, {"image_id": "shared", "project_id": "p3", "status": "success"}]}
+    entities = {
+        "image_id": "sys",
+        "process_percent": 1.0,
+        "sub_jobs_result": [{"status": "SUCCESS", "entities": {"image_id": "data-1"}}, {"status": "SUCCESS", "entities": {"image_id": "data-2"}}],
+        "results": [{"image_id": "sys", "project_id": "p2", "status": "success"}, {"image_id": "shared", "project_id": "p3", "status": "success"}],
+    }
     ims, router = ims_with_jobs(answer(200, job("RUNNING", entities={"process_percent": 0.5})), answer(200, job("SUCCESS", entities=entities)))
     done = ims.wait_for_job("j1", poller=poller(clock))
     assert done.image_ids == ["sys", "data-1", "data-2", "shared"]
     assert len(router.requests) == 2 and clock.sleeps == [1.0]
 
 
-@pytest.mark.parametrize("entities, image_ids", [
-    ({"image_id": "a"}, ["a"]),
-    ({"sub_jobs_result": [{"entities": {"image_id": "b"}}, {"entities": {}}], "sub_jobs_list": ["s1", "s2"]}, ["b"]),
-    ({"results": [{"image_id": "c", "status": "success"}]}, ["c"]),
-    ({}, []),
-])
+@pytest.mark.parametrize(
+    "entities, image_ids",
+    [
+        ({"image_id": "a"}, ["a"]),
+        ({"sub_jobs_result": [{"entities": {"image_id": "b"}}, {"entities": {}}], "sub_jobs_list": ["s1", "s2"]}, ["b"]),
+        ({"results": [{"image_id": "c", "status": "success"}]}, ["c"]),
+        ({}, []),
+    ],
+)
 def test_image_ids_from_each_shape(entities, image_ids):
     assert Job.from_api(job("SUCCESS", entities=entities)).image_ids == image_ids
 
@@ -77,11 +83,14 @@ def test_404_beyond_the_grace_period_raises(ims_with_jobs, clock):
     assert sum(clock.sleeps) >= 5
 
 
-@pytest.mark.parametrize("failed, code, reason", [
-    (job("FAIL", error_code="IMG.0008", fail_reason="The ECS is not stopped"), "IMG.0008", "The ECS is not stopped"),
-    (job("FAIL", error_code=None, fail_reason=None, entities={"error_code": "IMG.0014", "fail_reason": "task failed"}), "IMG.0014", "task failed"),
-    (job("FAIL"), None, None),
-])
+@pytest.mark.parametrize(
+    "failed, code, reason",
+    [
+        (job("FAIL", error_code="IMG.0008", fail_reason="The ECS is not stopped"), "IMG.0008", "The ECS is not stopped"),
+        (job("FAIL", error_code=None, fail_reason=None, entities={"error_code": "IMG.0014", "fail_reason": "task failed"}), "IMG.0014", "task failed"),
+        (job("FAIL"), None, None),
+    ],
+)
 def test_fail_raises_with_code_and_reason(ims_with_jobs, clock, failed, code, reason):
     ims, _router = ims_with_jobs(answer(200, job("INIT")), answer(200, failed))
     with pytest.raises(JobFailedError) as caught:
@@ -113,8 +122,13 @@ def test_timeout_of_a_never_seen_job(clock):
 
 
 def test_progress_is_reported_on_change_only(ims_with_jobs, clock):
-    answers = [job("INIT"), job("RUNNING", entities={"process_percent": 0.1}), job("RUNNING", entities={"process_percent": 0.1}),
-               job("RUNNING", entities={"process_percent": 0.6}), job("SUCCESS", entities={"image_id": "a"})]
+    answers = [
+        job("INIT"),
+        job("RUNNING", entities={"process_percent": 0.1}),
+        job("RUNNING", entities={"process_percent": 0.1}),
+        job("RUNNING", entities={"process_percent": 0.6}),
+        job("SUCCESS", entities={"image_id": "a"}),
+    ]
     ims, _router = ims_with_jobs(*[answer(200, body) for body in answers])
     seen = []
     ims.wait_for_job("j1", poller=poller(clock), on_progress=lambda progress: seen.append((progress.status, progress.process_percent)))

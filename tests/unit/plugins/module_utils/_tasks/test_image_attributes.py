@@ -5,11 +5,18 @@
 import pytest
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ApiError, ValidationError
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_attributes import patch_image, plan_update, validate_wanted
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import Image
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_attributes import patch_image, plan_update, validate_wanted
 
-IMAGE = {"id": "i-1", "name": "web", "description": "old", "min_ram": 0, "support_xen": True, "hw_vif_multiqueue_enabled": False,
-         "support_xen_gpu_type": "M60_vGPU"}
+IMAGE = {
+    "id": "i-1",
+    "name": "web",
+    "description": "old",
+    "min_ram": 0,
+    "support_xen": True,
+    "hw_vif_multiqueue_enabled": False,
+    "support_xen_gpu_type": "M60_vGPU",
+}
 
 
 def test_nothing_wanted_is_nothing_to_do():
@@ -18,8 +25,16 @@ def test_nothing_wanted_is_nothing_to_do():
 
 
 def test_equal_values_and_defaults_of_absent_attributes_are_no_change():
-    wanted = {"description": "old", "min_ram": 0, "support_xen": True, "support_largememory": False, "hw_firmware_type": "bios",
-              "is_config_init": False, "hw_vif_multiqueue_enabled": False, "support_kvm_gpu_type": ""}
+    wanted = {
+        "description": "old",
+        "min_ram": 0,
+        "support_xen": True,
+        "support_largememory": False,
+        "hw_firmware_type": "bios",
+        "is_config_init": False,
+        "hw_vif_multiqueue_enabled": False,
+        "support_kvm_gpu_type": "",
+    }
     assert plan_update(IMAGE, wanted).operations == []
 
 

@@ -37,12 +37,15 @@ def submit(service, warnings, grace=0):
     return submit_export(service, "img1", "exports:img1.qcow2", "qcow2", False, warnings.append, grace=grace)
 
 
-@pytest.mark.parametrize("answers, job_id, existed, lost", [
-    (["job-1"], "job-1", False, False),
-    ([refusal("IMG.0070")], None, True, False),  # the file was there before: nothing exported
-    ([LOST, refusal("IMG.0070")], None, False, True),  # the lost request wrote it
-    ([LOST, "job-2"], "job-2", False, False),  # the lost request was not executed
-])
+@pytest.mark.parametrize(
+    "answers, job_id, existed, lost",
+    [
+        (["job-1"], "job-1", False, False),
+        ([refusal("IMG.0070")], None, True, False),  # the file was there before: nothing exported
+        ([LOST, refusal("IMG.0070")], None, False, True),  # the lost request wrote it
+        ([LOST, "job-2"], "job-2", False, False),  # the lost request was not executed
+    ],
+)
 def test_what_an_export_request_led_to(answers, job_id, existed, lost):
     service, warnings = ExportService(*answers), []
     submission = submit(service, warnings)

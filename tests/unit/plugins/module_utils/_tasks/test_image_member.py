@@ -6,8 +6,8 @@ import pytest
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ResponseLostError, ValidationError
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import Image, Member
-from ansible_collections.hwcloud.ims.tests.unit.plugins.module_utils.fakes import WaitsOnFakeClock
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_member import add_members_once, batches, check_projects, check_shareable, plan_members
+from ansible_collections.hwcloud.ims.tests.unit.plugins.module_utils.fakes import WaitsOnFakeClock
 
 OWN = "0" * 32
 A, B, C = "a" * 32, "b" * 32, "c" * 32
@@ -20,12 +20,15 @@ def members(image_id, **statuses):
 CURRENT = {"img1": members("img1", **{A: "accepted", B: "pending"}), "img2": {}}
 
 
-@pytest.mark.parametrize("projects, state, purge, to_add, to_remove", [
-    ([A, C], "present", False, {"img1": [C], "img2": [A, C]}, {}),
-    ([A, C], "present", True, {"img1": [C], "img2": [A, C]}, {"img1": [B]}),
-    ([], "present", True, {}, {"img1": [A, B]}),
-    ([B, C], "absent", True, {}, {"img1": [B]}),
-])
+@pytest.mark.parametrize(
+    "projects, state, purge, to_add, to_remove",
+    [
+        ([A, C], "present", False, {"img1": [C], "img2": [A, C]}, {}),
+        ([A, C], "present", True, {"img1": [C], "img2": [A, C]}, {"img1": [B]}),
+        ([], "present", True, {}, {"img1": [A, B]}),
+        ([B, C], "absent", True, {}, {"img1": [B]}),
+    ],
+)
 def test_plan(projects, state, purge, to_add, to_remove):
     plan = plan_members(CURRENT, projects, state, purge)
     assert (plan.to_add, plan.to_remove, plan.changed) == (to_add, to_remove, bool(to_add or to_remove))
@@ -55,11 +58,14 @@ def test_projects_are_checked_before_any_request():
         check_projects([" "], OWN)
 
 
-@pytest.mark.parametrize("attributes, reason", [
-    ({"__system__cmkid": "key-1"}, "encrypted"),
-    ({"__whole_image": "true"}, "full-ECS"),
-    ({"status": "saving"}, "not active"),
-])
+@pytest.mark.parametrize(
+    "attributes, reason",
+    [
+        ({"__system__cmkid": "key-1"}, "encrypted"),
+        ({"__whole_image": "true"}, "full-ECS"),
+        ({"status": "saving"}, "not active"),
+    ],
+)
 def test_images_that_cannot_be_shared(attributes, reason):
     image = Image.from_api(dict({"id": "img1", "name": "web", "status": "active", "owner": OWN}, **attributes))
     with pytest.raises(ValidationError, match=reason):
@@ -97,11 +103,14 @@ class SharingService(WaitsOnFakeClock):
             self.members[image_id].update(projects)
 
 
-@pytest.mark.parametrize("lost, executed, share_calls, job_id", [
-    (0, False, 1, "job-1"),
-    (1, True, 1, None),  # the lost request did it: not sent again, no job ID to report
-    (1, False, 2, "job-2"),  # it did not: sent again once the grace has passed
-])
+@pytest.mark.parametrize(
+    "lost, executed, share_calls, job_id",
+    [
+        (0, False, 1, "job-1"),
+        (1, True, 1, None),  # the lost request did it: not sent again, no job ID to report
+        (1, False, 2, "job-2"),  # it did not: sent again once the grace has passed
+    ],
+)
 def test_a_lost_share_request_is_sent_again_only_when_its_members_did_not_appear(lost, executed, share_calls, job_id):
     service, warnings = SharingService(lost, executed), []
     assert add_members_once(service, ["img1", "img2"], [A, B], 0, warnings.append) == job_id

@@ -5,8 +5,8 @@
 import pytest
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_query import FILTER_ARGUMENT_SPEC, find_images, validate_query
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import Image
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_query import FILTER_ARGUMENT_SPEC, find_images, validate_query
 
 
 class FakeIms:
@@ -36,9 +36,15 @@ def image(number, **attributes):
 
 
 def test_a_validated_query_has_every_option_and_validates_to_itself():
-    query = validate_query({"tags": {"family": "web", "build": 42, "ok": True, "any": None, "some": ["a", "b"]},
-                            "created_at": {"gte": "2024-05-02", "lt": "2024-05-03T11:00:00+02:00"},
-                            "member_status": "pending", "os_bit": "64", "protected": "no"})
+    query = validate_query(
+        {
+            "tags": {"family": "web", "build": 42, "ok": True, "any": None, "some": ["a", "b"]},
+            "created_at": {"gte": "2024-05-02", "lt": "2024-05-03T11:00:00+02:00"},
+            "member_status": "pending",
+            "os_bit": "64",
+            "protected": "no",
+        }
+    )
     assert set(query) == set(FILTER_ARGUMENT_SPEC)
     assert query["tags"] == {"family": ["web"], "build": ["42"], "ok": ["true"], "any": [], "some": ["a", "b"]}
     assert query["created_at"] == {"gte": "2024-05-02T00:00:00Z", "lt": "2024-05-03T09:00:00Z"}
@@ -51,29 +57,32 @@ def test_ad_hoc_key_value_text_is_read_as_a_dictionary():
     assert validate_query({"created_at": "gt=2024-05-02"})["created_at"] == {"gt": "2024-05-02T00:00:00Z"}
 
 
-@pytest.mark.parametrize("raw, field, message", [
-    ({"limit": 0}, "limit", "must be 1 or more"),
-    ({"limit": "some"}, "limit", "unable to convert to int"),
-    ({"min_ram": -1}, "min_ram", "must be 0 or more"),
-    ({"latest": True, "sort_key": "name", "limit": 3}, "latest", "cannot be combined with sort_key, limit"),
-    ({"created_at": {"gt": "last week"}}, "created_at.gt", "'last week' is not a time"),
-    ({"updated_at": {"lt": " "}}, "updated_at.lt", "is not a time"),
-    ({"created_at": {"after": "2024-01-01"}}, "created_at", "unsupported parameter created_at.after"),
-    ({"created_at": 5}, "created_at", "must be a dictionary of gt, gte, lt, lte, eq, neq, got a value of type int"),
-    ({"updated_at": ["2024-01-01", 5]}, "updated_at", "got a value of type list"),
-    ({"tags": {"k%d" % number: "v" for number in range(11)}}, "tags", "at most 10 keys"),
-    ({"not_tags": {"family": ["v%d" % number for number in range(11)]}}, "not_tags", "at most 10 values"),
-    ({"tags_any": {"family": ["web", "web"]}}, "tags_any", "values must be unique"),
-    ({"not_tags_any": {"family": {"web": 1}}}, "not_tags_any", "a value must be a string or a list of strings"),
-    ({"tags": "{not json"}, "tags", "unable to convert to dict"),
-    ({"without_any_tag": True, "tags": {"a": "b"}, "not_tags": {"c": None}}, "without_any_tag", "cannot be combined with tags, not_tags"),
-    ({"member_status": "accepted", "visibility": "private"}, "member_status", "cannot be combined with visibility private"),
-    ({"os_bit": 16}, "os_bit", "must be one of: 32, 64"),
-    ({"sort_dir": "up"}, "sort_dir", "must be one of: asc, desc"),
-    ({"support_kvm": "maybe"}, "support_kvm", "unable to convert to bool"),
-    ({"name_match": ""}, "name_match", "must not be empty"),
-    ({"tag": "family=web"}, "tag", "unknown image filter"),
-])
+@pytest.mark.parametrize(
+    "raw, field, message",
+    [
+        ({"limit": 0}, "limit", "must be 1 or more"),
+        ({"limit": "some"}, "limit", "unable to convert to int"),
+        ({"min_ram": -1}, "min_ram", "must be 0 or more"),
+        ({"latest": True, "sort_key": "name", "limit": 3}, "latest", "cannot be combined with sort_key, limit"),
+        ({"created_at": {"gt": "last week"}}, "created_at.gt", "'last week' is not a time"),
+        ({"updated_at": {"lt": " "}}, "updated_at.lt", "is not a time"),
+        ({"created_at": {"after": "2024-01-01"}}, "created_at", "unsupported parameter created_at.after"),
+        ({"created_at": 5}, "created_at", "must be a dictionary of gt, gte, lt, lte, eq, neq, got a value of type int"),
+        ({"updated_at": ["2024-01-01", 5]}, "updated_at", "got a value of type list"),
+        ({"tags": {"k%d" % number: "v" for number in range(11)}}, "tags", "at most 10 keys"),
+        ({"not_tags": {"family": ["v%d" % number for number in range(11)]}}, "not_tags", "at most 10 values"),
+        ({"tags_any": {"family": ["web", "web"]}}, "tags_any", "values must be unique"),
+        ({"not_tags_any": {"family": {"web": 1}}}, "not_tags_any", "a value must be a string or a list of strings"),
+        ({"tags": "{not json"}, "tags", "unable to convert to dict"),
+        ({"without_any_tag": True, "tags": {"a": "b"}, "not_tags": {"c": None}}, "without_any_tag", "cannot be combined with tags, not_tags"),
+        ({"member_status": "accepted", "visibility": "private"}, "member_status", "cannot be combined with visibility private"),
+        ({"os_bit": 16}, "os_bit", "must be one of: 32, 64"),
+        ({"sort_dir": "up"}, "sort_dir", "must be one of: asc, desc"),
+        ({"support_kvm": "maybe"}, "support_kvm", "unable to convert to bool"),
+        ({"name_match": ""}, "name_match", "must not be empty"),
+        ({"tag": "family=web"}, "tag", "unknown image filter"),
+    ],
+)
 def test_bad_input_names_the_option_and_the_rule(raw, field, message):
     with pytest.raises(ValidationError) as caught:
         validate_query(raw)
@@ -116,8 +125,17 @@ def test_other_tag_conditions_search_the_ids_then_keep_those_of_the_listing():
     ims = FakeIms([image(number) for number in range(1, 7)], tagged=["i4", "i2"])
     found = find_images(ims, {"tags": {"family": "web", "channel": ["stable", "candidate"]}, "name_match": "image"})
     assert [item["id"] for item in found] == ["i2", "i4"]
-    assert ims.calls[0] == ("search", {"tags": {"family": ["web"], "channel": ["stable", "candidate"]}, "tags_any": None, "not_tags": None,
-                                       "not_tags_any": None, "name": "image", "without_any_tag": False})
+    assert ims.calls[0] == (
+        "search",
+        {
+            "tags": {"family": ["web"], "channel": ["stable", "candidate"]},
+            "tags_any": None,
+            "not_tags": None,
+            "not_tags_any": None,
+            "name": "image",
+            "without_any_tag": False,
+        },
+    )
     # Narrowed by the single-valued tag; the listing stops once both images were seen.
     assert ims.calls[1] == ("list", {"owner": "p1", "tag": "family=web"}, None)
     assert ims.listed == 4

@@ -5,12 +5,11 @@
 import pytest
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import Image
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image import immutable_differences
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources import CREATION_OPTIONS, select_source
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import Image
 
-BASE = dict({option: None for option in CREATION_OPTIONS}, name="img", description=None, tags=None, min_ram=None, whole_image=False,
-            quick_import=False, register=False)
+BASE = dict(dict.fromkeys(CREATION_OPTIONS), name="img", description=None, tags=None, min_ram=None, whole_image=False, quick_import=False, register=False)
 
 
 def params(**changes):
@@ -27,35 +26,42 @@ class Recorder:
         def record(*args):
             self.calls.append((method,) + args)
             return "job-1"
+
         return record
 
 
-@pytest.mark.parametrize("changes, kind", [
-    ({"instance_id": "s"}, "instance"),
-    ({"instance_id": "s", "whole_image": True}, "whole_image"),
-    ({"backup_id": "b", "whole_image": True}, "whole_image"),
-    ({"volume_id": "v", "os_version": "CentOS 7.6 64bit"}, "volume"),
-    ({"image_url": "b:f", "min_disk": 40}, "file"),
-    ({"image_url": "b:f", "min_disk": 40, "quick_import": True, "os_version": "CentOS 7.6 64bit"}, "quick_import"),
-    ({"image_url": "b:f", "register": True}, "register"),
-    ({"source_image": "other"}, "copy"),
-])
+@pytest.mark.parametrize(
+    "changes, kind",
+    [
+        ({"instance_id": "s"}, "instance"),
+        ({"instance_id": "s", "whole_image": True}, "whole_image"),
+        ({"backup_id": "b", "whole_image": True}, "whole_image"),
+        ({"volume_id": "v", "os_version": "CentOS 7.6 64bit"}, "volume"),
+        ({"image_url": "b:f", "min_disk": 40}, "file"),
+        ({"image_url": "b:f", "min_disk": 40, "quick_import": True, "os_version": "CentOS 7.6 64bit"}, "quick_import"),
+        ({"image_url": "b:f", "register": True}, "register"),
+        ({"source_image": "other"}, "copy"),
+    ],
+)
 def test_the_source_follows_the_options(changes, kind):
     assert select_source(params(**changes)).kind == kind
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({}, "name"),
-    ({"instance_id": "s", "image_url": "b:f"}, "name"),
-    ({"instance_id": "s", "min_disk": 40}, "min_disk"),
-    ({"image_url": "b:f", "min_disk": 0}, "min_disk"),
-    ({"image_url": "b:f", "min_disk": 2048, "image_type": "DataImage", "data_images": [{"image_url": "b:g", "min_disk": 4096}]}, "data_images[1].min_disk"),
-    ({"image_url": "b:f", "min_disk": 40, "image_type": "IsoImage"}, "os_version"),
-    ({"image_url": "b:f", "quick_import": True, "register": True}, "quick_import"),
-    ({"volume_id": "v", "os_version": "x", "image_type": "DataImage"}, "image_type"),
-    ({"source_image": "other", "max_ram": 1024}, "max_ram"),
-    ({"whole_image": True}, "whole_image"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({}, "name"),
+        ({"instance_id": "s", "image_url": "b:f"}, "name"),
+        ({"instance_id": "s", "min_disk": 40}, "min_disk"),
+        ({"image_url": "b:f", "min_disk": 0}, "min_disk"),
+        ({"image_url": "b:f", "min_disk": 2048, "image_type": "DataImage", "data_images": [{"image_url": "b:g", "min_disk": 4096}]}, "data_images[1].min_disk"),
+        ({"image_url": "b:f", "min_disk": 40, "image_type": "IsoImage"}, "os_version"),
+        ({"image_url": "b:f", "quick_import": True, "register": True}, "quick_import"),
+        ({"volume_id": "v", "os_version": "x", "image_type": "DataImage"}, "image_type"),
+        ({"source_image": "other", "max_ram": 1024}, "max_ram"),
+        ({"whole_image": True}, "whole_image"),
+    ],
+)
 def test_rules_that_need_no_request(changes, field):
     with pytest.raises(ValidationError) as raised:
         select_source(params(**changes))
@@ -64,13 +70,15 @@ def test_rules_that_need_no_request(changes, field):
 
 def test_an_ecs_image_with_data_disks_and_tags():
     ims = Recorder()
-    source = select_source(params(instance_id="s", tags={"b": "2", "a": "1"}, min_ram=512,
-                                  data_disks=[{"volume_id": "v1", "name": "d1", "description": None, "tags": None}]))
+    source = select_source(
+        params(instance_id="s", tags={"b": "2", "a": "1"}, min_ram=512, data_disks=[{"volume_id": "v1", "name": "d1", "description": None, "tags": None}])
+    )
     assert source.image_count == 2
     source.submit(ims)
     tags = [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]
-    assert ims.calls == [("create_image", {"name": "img", "instance_id": "s", "min_ram": 512, "image_tags": tags,
-                                           "data_images": [{"name": "d1", "volume_id": "v1"}]})]
+    assert ims.calls == [
+        ("create_image", {"name": "img", "instance_id": "s", "min_ram": 512, "image_tags": tags, "data_images": [{"name": "d1", "volume_id": "v1"}]})
+    ]
 
 
 def test_a_quick_import_of_a_data_disk_sends_the_os_type():
