@@ -16,10 +16,12 @@ def clock():
 
 @pytest.fixture
 def make_session(clock):
-    """Build an HttpSession on a handler with the fake clock; collects retry events in session.events."""
+    """Build an HttpSession on a handler with the fake clock; collects retry events in session.events.
+
+    ``read_only`` is check mode's session: a write raises before it is sent."""
     sessions = []
 
-    def build(handler, retries=5, max_elapsed=300.0):
+    def build(handler, retries=5, max_elapsed=300.0, read_only=False):
         events = []
         session = HttpSession(
             timeout=5,
@@ -28,6 +30,7 @@ def make_session(clock):
             transport=httpx.MockTransport(handler),
             sleep=clock.sleep,
             clock=clock,
+            read_only=read_only,
         )
         session.events = events
         sessions.append(session)
