@@ -161,6 +161,16 @@ def _api_name(attribute):
     return "__system__cmkid" if attribute == "system_cmkid" else "__" + attribute
 
 
+def _handles(method, pattern):
+    """Mark a FakeIms method as the handler of ``method`` requests whose path matches ``pattern``."""
+
+    def mark(handler):
+        handler.routes = getattr(handler, "routes", ()) + ((method, pattern),)
+        return handler
+
+    return mark
+
+
 class FakeIms(Router):
     """A small stateful IMS, as the image life cycle uses it: the query API (by name, owner or ID), jobs, quota, the
     OS version catalog, tags, PATCH, DELETE, the creation calls and the metadata, register and upload steps.
@@ -188,22 +198,10 @@ class FakeIms(Router):
         self._faults = []
         self._observers = []
         self._numbers = itertools.count(1)
-        project = re.escape(project_id)
-        self.add("GET", r"/v2/cloudimages", self._list)
-        self.add("PATCH", r"/v2/cloudimages/([^/]+)", self._patch)
-        self.add("DELETE", r"/v2/images/([^/]+)", self._delete)
-        self.add("GET", r"/v1/cloudimages/quota", self._quota)
-        self.add("GET", r"/v1/cloudimages/os_version", self._os_versions)
-        self.add("GET", r"/v1/%s/jobs/([^/]+)" % project, self._job)
-        self.add("POST", r"/v2/cloudimages/action", self._create)
-        self.add("POST", r"/v2/cloudimages/quickimport/action", self._create)
-        self.add("POST", r"/v1/cloudimages/wholeimages/action", self._create_whole)
-        self.add("POST", r"/v1/cloudimages/([^/]+)/copy", self._copy)
-        self.add("POST", r"/v2/images", self._create_metadata)
-        self.add("PUT", r"/v1/cloudimages/([^/]+)/upload", self._register)
-        self.add("PUT", r"/v2/images/([^/]+)/file", self._upload)
-        self.add("GET", r"/v2/%s/images/([^/]+)/tags" % project, self._tags)
-        self.add("POST", r"/v2/%s/images/([^/]+)/tags/action" % project, self._tag_action)
+        # Each handler below is marked with the requests it answers; "{project}" stands for the project ID.
+        for name, member in vars(FakeIms).items():
+            for method, pattern in getattr(member, "routes", ()):
+                self.add(method, pattern.format(project=re.escape(project_id)), getattr(self, name))
 
     # --- what tests set up and look at ------------------------------------------------------------------------
 
@@ -283,6 +281,7 @@ class FakeIms(Router):
 
     # --- the API ----------------------------------------------------------------------------------------------
 
+    @_handles("GET", r"/v2/cloudimages")
     def _list(self, request, _match):
         query = request.url.params
         if "id" in query:
@@ -307,6 +306,7 @@ class FakeIms(Router):
                 if image_id in self.images:
                     self.images[image_id]["status"] = "killed" if job.failure else job.final_status
 
+    @_handles("GET", r"/v1/{project}/jobs/([^/]+)")
     def _job(self, _request, match):
         job = self.jobs.get(match.group(1))
         if job is None:
@@ -325,16 +325,20 @@ class FakeIms(Router):
     def _job_started(self, job_type, image_ids):
         return answer(200, {"job_id": self._start_job(job_type, image_ids).job_id})
 
+    @_handles("GET", r"/v1/cloudimages/quota")
     def _quota(self, _request, _match):
         used = sum(1 for image in self.images.values() if image["owner"] == self.project_id)
         return answer(200, {"quotas": {"resources": [{"type": "image", "used": used, "quota": self.quota, "min": 1, "max": 100}]}})
 
+    @_handles("GET", r"/v1/cloudimages/os_version")
     def _os_versions(self, _request, _match):
         return answer(200, [{"platform": "Any", "version_list": [{"os_version": version} for version in sorted(self.os_versions)]}])
 
     def _new_image(self, body, **attributes):
         return self.add_image(body["name"], tags=tags_to_dict(body.get("image_tags")), description=body.get("description"), **attributes)
 
+    @_handles("POST", r"/v2/cloudimages/action")
+    @_handles("POST", r"/v2/cloudimages/quickimport/action")
     def _create(self, request, _match):
         body = body_of(request)
         origin = "instance,%s" % body["instance_id"] if body.get("instance_id") else "file,%s" % body.get("image_url")
@@ -342,14 +346,17 @@ class FakeIms(Router):
         image_ids += [self._new_image(data_image, virtual_env_type="DataImage") for data_image in body.get("data_images") or ()]
         return self._job_started("createImage", image_ids)
 
+    @_handles("POST", r"/v1/cloudimages/wholeimages/action")
     def _create_whole(self, request, _match):
         body = body_of(request)
         return self._job_started("createWholeImage", [self._new_image(body, whole_image="true", backup_id=body.get("backup_id"))])
 
+    @_handles("POST", r"/v1/cloudimages/([^/]+)/copy")
     def _copy(self, request, match):
         body = body_of(request)
         return self._job_started("copyImage", [self._new_image(body, originalimagename=match.group(1), system_cmkid=body.get("cmk_id"))])
 
+    @_handles("POST", r"/v2/images")
     def _create_metadata(self, request, _match):
         body = body_of(request)
         tags = dict(tag.split("=", 1) for tag in body.get("tags") or ())
@@ -367,6 +374,7 @@ class FakeIms(Router):
             return ims_error(400, "IMG.0046", "The image is unavailable.")
         return None
 
+    @_handles("PUT", r"/v1/cloudimages/([^/]+)/upload")
     def _register(self, request, match):
         refused = self._file_step(match.group(1))
         if refused is not None:
@@ -374,6 +382,7 @@ class FakeIms(Router):
         self.images[match.group(1)][_api_name("data_origin")] = "file,%s" % body_of(request)["image_url"]
         return self._job_started("registerImage", [match.group(1)])
 
+    @_handles("PUT", r"/v2/images/([^/]+)/file")
     def _upload(self, _request, match):
         refused = self._file_step(match.group(1))
         if refused is not None:
@@ -381,6 +390,7 @@ class FakeIms(Router):
         self.images[match.group(1)]["status"] = "active"
         return answer(204)
 
+    @_handles("PATCH", r"/v2/cloudimages/([^/]+)")
     def _patch(self, request, match):
         image = self.images.get(match.group(1))
         if image is None:
@@ -395,6 +405,7 @@ class FakeIms(Router):
                 image[key] = operation["value"]
         return answer(200, image)
 
+    @_handles("DELETE", r"/v2/images/([^/]+)")
     def _delete(self, _request, match):
         image_id = match.group(1)
         if image_id not in self.images or image_id in self._lingering:
@@ -405,9 +416,11 @@ class FakeIms(Router):
             del self.images[image_id]
         return answer(204)
 
+    @_handles("GET", r"/v2/{project}/images/([^/]+)/tags")
     def _tags(self, _request, match):
         return answer(200, {"tags": tags_to_list(self.tags_of(match.group(1)))})
 
+    @_handles("POST", r"/v2/{project}/images/([^/]+)/tags/action")
     def _tag_action(self, request, match):
         body = body_of(request)
         tags = self.tags_of(match.group(1))
