@@ -147,7 +147,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        require_libraries()
         with client_errors():
             query = inventory_query(self.get_option("filters"))
             sources = project_configs(connection_options(self), self.get_option("regions") or [], self.get_option("projects") or [])
@@ -161,6 +160,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 except KeyError:
                     write_cache = True
             if results is None:
+                require_libraries()
                 results = search_projects(sources, query, warn)
             if write_cache:
                 self._cache[cache_key] = results

@@ -83,7 +83,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_query import FILTER_ARGUMENT_SPEC, find_images, validate_query
-from ansible_collections.hwcloud.ims.plugins.plugin_utils._ims_plugin import client_errors, connect_plugin, require_libraries
+from ansible_collections.hwcloud.ims.plugins.plugin_utils._ims_plugin import client_errors, connect_plugin
 
 
 class LookupModule(LookupBase):
@@ -97,7 +97,6 @@ class LookupModule(LookupBase):
             if name not in self.option_definitions:
                 close = get_close_matches(name, self.option_definitions, n=1)
                 raise AnsibleLookupError("unknown option %r%s" % (name, " (did you mean %r?)" % close[0] if close else ""))
-        require_libraries()
         with client_errors():
             # Before Ansible's own option checks, whose messages do not say what a filter accepts.
             query = validate_query({name: value for name, value in kwargs.items() if name in FILTER_ARGUMENT_SPEC})

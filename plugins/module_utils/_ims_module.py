@@ -9,6 +9,10 @@ import it and their task (``_tasks``), never the client itself. A module reads l
         module = ImsModule(argument_spec={"job_id": {"type": "str", "required": True}, ...})
         module.run(lambda ims: show_job(ims, module.params["job_id"], ...))
 
+Start-up costs what the task needs: at import, this file loads only ``basic`` and the connection settings (no
+httpx, no pydantic, no PyYAML), so a module whose arguments are wrong fails at about the cost of ``ping``; the
+client (``connection`` and all it imports) is imported by ``run``, once the arguments passed.
+
 ``run`` checks the requirements, resolves the connection settings (options, environment variables, clouds.yaml),
 connects (read-only in check mode: a write request fails before it is sent), calls the task with the client and
 exits with what the task returned. Every error of the client family becomes ``fail_json`` with a complete message
@@ -18,10 +22,9 @@ and the API details (HTTP status, IMS error code, request id), never a traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.errors import NoLogError, UnsupportedError
 
+from ansible_collections.hwcloud.ims.plugins.module_utils._client import deps
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import SETTINGS, resolve_config
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import argument_spec as connection_argument_spec
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.connection import connect
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.deps import DEPS_IMPORT_ERROR, missing_requirements
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ApiError, ImsError, JobFailedError, JobTimeoutError, ResponseLostError
 
 CONNECTION_OPTIONS = tuple(setting.name for setting in SETTINGS)
@@ -98,8 +101,11 @@ class ImsModule:
 
     def run(self, task):
         """Connect, call ``task(ims)`` and exit with the dict it returns (``changed`` defaults to false)."""
-        if DEPS_IMPORT_ERROR:
-            self.fail(missing_required_lib(missing_requirements()), exception=DEPS_IMPORT_ERROR)
+        if deps.DEPS_IMPORT_ERROR:
+            self.fail(missing_required_lib(deps.missing_requirements()), exception=deps.DEPS_IMPORT_ERROR)
+        # Imported here, not with this file: see the module docstring.
+        from ansible_collections.hwcloud.ims.plugins.module_utils._client.connection import connect  # pylint: disable=import-outside-toplevel
+
         try:
             config = resolve_config({name: self.params.get(name) for name in CONNECTION_OPTIONS})
             if not config.validate_certs:

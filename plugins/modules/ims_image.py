@@ -1204,9 +1204,9 @@ job:
 """
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image import IMAGE_STATES, ImageLifecycle
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image import IMAGE_STATES, ImageLifecycle, check_options
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_attributes import FIRMWARE_TYPES
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources import ARCHITECTURES, DISK_FORMATS, IMAGE_TYPES, OS_TYPES, SOURCE_OPTIONS
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources import ARCHITECTURES, DISK_FORMATS, IMAGE_TYPES, OS_TYPES
 
 TAGS = {"type": "dict"}
 DATA_DISK_OPTIONS = {
@@ -1274,10 +1274,7 @@ def main():
         mutually_exclusive=[("instance_id", "volume_id", "image_url", "backup_id", "source_image", "local_file")],
         required_by={"data_disks": "instance_id", "data_images": "image_url"},
     )
-    # An empty source is no source: refused, rather than taken as not given (and the creation options then ignored).
-    for option in SOURCE_OPTIONS:
-        if module.params[option] == "":
-            module.fail("%s: must not be empty; leave the option out to give no %s" % (option, option))
+    module.preflight(check_options, module.params)
 
     def run(ims):
         lifecycle = ImageLifecycle(ims, module.params, check_mode=module.check_mode, warn=module.warn)

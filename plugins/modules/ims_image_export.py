@@ -203,7 +203,7 @@ job:
 """
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_export import EXISTING_FILE_CHOICES, EXPORT_FORMATS, export_image
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_export import EXISTING_FILE_CHOICES, EXPORT_FORMATS, check_export_request, export_image
 
 
 def main():
@@ -218,6 +218,8 @@ def main():
             "wait_timeout": {"type": "int", "default": 3600},
         }
     )
+    params = module.params
+    module.preflight(check_export_request, params["bucket_url"], params["file_format"], params["quick_export"])
     module.run(lambda ims: export_image(ims, module.params, module.check_mode, module.warn))
 
 

@@ -136,7 +136,7 @@ removed_tags:
 """
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._ims_module import ImsModule
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_tag import TAG_STATES, sync_image_tags
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_tag import TAG_STATES, check_desired_tags, sync_image_tags
 
 
 def main():
@@ -149,6 +149,7 @@ def main():
         }
     )
     params = module.params
+    module.preflight(check_desired_tags, params["tags"], params["state"])
     module.run(lambda ims: sync_image_tags(ims, params["image"], params["tags"], params["purge_tags"], params["state"], module.check_mode))
 
 

@@ -14,9 +14,8 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.basic import missing_required_lib
 from ansible.utils.display import Display
 
+from ansible_collections.hwcloud.ims.plugins.module_utils._client import deps
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import SETTINGS, resolve_config
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.connection import connect
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.deps import DEPS_IMPORT_ERROR, missing_requirements
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ImsError
 
 display = Display()
@@ -24,8 +23,8 @@ display = Display()
 
 def require_libraries():
     """Fail with Ansible's usual message when httpx or pydantic is missing on the controller."""
-    if DEPS_IMPORT_ERROR:
-        raise AnsibleError(missing_required_lib(missing_requirements()))
+    if deps.DEPS_IMPORT_ERROR:
+        raise AnsibleError(missing_required_lib(deps.missing_requirements()))
 
 
 def connection_options(plugin):
@@ -36,6 +35,11 @@ def connection_options(plugin):
 def connect_plugin(plugin):
     """A connected ImsClient for the plugin's connection options (close it, or use ``with``); retries and token cache
     problems are shown as warnings."""
+    require_libraries()
+    # Imported on first use: httpx and pydantic are loaded only by a plugin that connects (not, say, by an
+    # inventory served from its cache).
+    from ansible_collections.hwcloud.ims.plugins.module_utils._client.connection import connect  # pylint: disable=import-outside-toplevel
+
     return connect(resolve_config(connection_options(plugin)), on_retry=warn, on_warning=warn)
 
 

@@ -81,7 +81,7 @@ class StaticToken:
 class PasswordToken:
     """A project-scoped token obtained with an IAM user's password, cached on disk and renewed before it expires.
 
-    ``password`` is a SecretStr, unwrapped only to build the IAM request. ``project`` is ``{"id": ...}`` or
+    ``password`` is a config.Secret, unwrapped only to build the IAM request. ``project`` is ``{"id": ...}`` or
     ``{"name": ...}`` (the token's scope). ``cache`` is a TokenCache or None (caching disabled).
     """
 

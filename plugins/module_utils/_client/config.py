@@ -8,7 +8,7 @@ is decided by the most explicit source that holds any credential (options, then 
 preferring a token, then an access key pair, then a password within one source; the method's other fields may come
 from any source. So ``access_key`` given as an option wins over an ``OS_PASSWORD`` in the environment.
 
-Secrets are ``SecretStr`` values: they never show up in a repr, a message or an exception.
+Secrets are ``Secret`` values: they never show up in a repr, a message or an exception.
 
 Internal to this collection, may change in any release.
 """
@@ -17,10 +17,10 @@ Internal to this collection, may change in any release.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, make_dataclass, replace
 from urllib.parse import urlsplit
 
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.deps import HAS_YAML, BaseModel, ConfigDict, SecretStr, yaml
+from ansible_collections.hwcloud.ims.plugins.module_utils._client import deps
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ConfigError
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.token_cache import default_cache_dir
 
@@ -162,31 +162,31 @@ def argument_spec():
     return spec
 
 
-class CloudConfig(BaseModel):
-    """Resolved connection settings. ``endpoint`` None means "take the IMS endpoint from the IAM catalog"."""
+class Secret:
+    """A secret setting's value: ``get_secret_value()`` unwraps it; ``repr``/``str`` never show it."""
 
-    model_config = ConfigDict(frozen=True)
+    __slots__ = ("_value",)
 
-    auth_method: str
-    cloud_profile: str | None = None
-    region: str | None = None
-    project_id: str | None = None
-    project_name: str | None = None
-    auth_url: str | None = None
-    endpoint: str | None = None
-    access_key: str | None = None
-    secret_key: SecretStr | None = None
-    security_token: SecretStr | None = None
-    username: str | None = None
-    password: SecretStr | None = None
-    domain_name: str | None = None
-    auth_token: SecretStr | None = None
-    validate_certs: bool = True
-    ca_path: str | None = None
-    timeout: float = 60.0
-    retries: int = 5
-    token_cache: bool = True
-    token_cache_dir: str | None = None
+    def __init__(self, value):
+        self._value = value
+
+    def get_secret_value(self):
+        return self._value
+
+    def __repr__(self):
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+
+class _ConfigBehaviour:
+    """What a resolved configuration offers besides its fields (``CloudConfig`` below declares them, from SETTINGS)."""
+
+    __slots__ = ()
+
+    def replace(self, **changes):
+        """A copy with ``changes`` applied."""
+        return replace(self, **changes)
 
     @property
     def verify(self):
@@ -199,6 +199,18 @@ class CloudConfig(BaseModel):
     def project_scope(self):
         """The project to look up or scope a token to by name: the project name, else the region."""
         return self.project_name or self.region
+
+
+# Resolved connection settings, one field per setting (but ``cloud``, which only says where to look) plus the
+# authentication method; ``endpoint`` None means "take the IMS endpoint from the IAM catalog". A plain frozen
+# dataclass, not a pydantic model: every task resolves its settings, resolve_config has already typed and checked
+# every value, and a dataclass costs no model building.
+CloudConfig = make_dataclass(
+    "CloudConfig",
+    [("auth_method", str)] + [(setting.name, object, field(default=setting.default)) for setting in SETTINGS if setting.name != "cloud"],
+    bases=(_ConfigBehaviour,),
+    frozen=True,
+)
 
 
 def resolve_config(options, environ=None, clouds_yaml_paths=None):
@@ -229,6 +241,9 @@ def resolve_config(options, environ=None, clouds_yaml_paths=None):
     values["token_cache_dir"] = values["token_cache_dir"] or default_cache_dir(environ)
     values["cloud_profile"] = profile
     del values["cloud"]
+    for setting in SETTINGS:
+        if setting.secret and values[setting.name] is not None:
+            values[setting.name] = Secret(values[setting.name])
     return CloudConfig(auth_method=method, **values)
 
 
@@ -363,12 +378,12 @@ def _clouds_yaml_settings(cloud_name, paths):
 
 
 def _load_yaml(path):
-    if not HAS_YAML:
+    if not deps.HAS_YAML:
         raise ConfigError("reading %s needs the PyYAML library, which is not installed" % path)
     try:
         with open(path, encoding="utf-8") as handle:
-            document = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError) as exc:
+            document = deps.yaml.safe_load(handle)
+    except (OSError, deps.yaml.YAMLError) as exc:
         raise ConfigError("cannot read %s: %s" % (path, exc)) from None
     return document if isinstance(document, dict) else {}
 

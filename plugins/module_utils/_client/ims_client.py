@@ -12,19 +12,11 @@ Internal to this collection, may change in any release.
 from ansible_collections.hwcloud.ims.plugins.module_utils._client import pagination
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.auth import AkSkAuth
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import NotFoundError, UnexpectedResponseError, ValidationError, WaitTimeoutError
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import (
-    MEMBER_ANSWERS,
-    Image,
-    Job,
-    Member,
-    Quota,
-    attribute_name,
-    tags_to_dict,
-    tags_to_list,
-)
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import Image, Job, Member, Quota
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import tag_filter
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.session import quote_segment, read_json, stream_size
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import Poller, wait_for_job
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import MEMBER_ANSWERS, attribute_name, tags_to_dict, tags_to_list, without_none
 
 GLANCE_PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
 OCTET_STREAM = "application/octet-stream"
@@ -359,8 +351,3 @@ def _tagged_image(resource):
         "status": (resource.get("resource_detail") or {}).get("status"),
         "tags": tags_to_dict(resource.get("tags")),
     }
-
-
-def without_none(body):
-    """The body without its None values: the APIs take a missing field, not a null, for "not given"."""
-    return {key: value for key, value in body.items() if value is not None}

@@ -13,12 +13,20 @@ Internal to this collection, may change in any release.
 # Postponed annotations: ansible-test lints module_utils as Python 3.8 code, which rejects "str | None" at run time.
 from __future__ import annotations
 
-import re
 from datetime import datetime
+from typing import Dict, List, Optional
 
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.deps import BaseModel, ConfigDict, Field, PydanticValidationError, model_validator
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.deps import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PydanticValidationError,
+    create_model,
+    model_validator,
+)
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import UnexpectedResponseError
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.timestamps import parse_time
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import attribute_name, tags_to_dict
 
 # The normalized image: key -> description. Attributes the service returns beyond these are kept too, renamed by
 # the same rule (leading underscores dropped, "__" inside a name becomes "_", "true"/"false" strings become booleans).
@@ -116,38 +124,9 @@ QUOTA_FIELDS = {
     "max": "Highest value the quota can be set to.",
 }
 
-# A member's answers to a share; a member that has not answered yet is pending.
-MEMBER_ANSWERS = ("accepted", "rejected")
-MEMBER_PENDING = "pending"
-
 _INTEGER_ATTRIBUTES = frozenset(("min_disk", "min_ram", "max_ram", "image_size", "size", "virtual_size"))
 _BOOLEAN_ATTRIBUTES = frozenset(("protected", "isregistered", "whole_image"))
 _TRUE_FALSE = {"true": True, "false": False}
-
-
-def attribute_name(raw_key):
-    """The normalized name of an IMS attribute: "__os_version" -> "os_version", "__system__cmkid" -> "system_cmkid"."""
-    return re.sub("_{2,}", "_", raw_key.lstrip("_"))
-
-
-def tags_to_dict(tags):
-    """IMS tags as ``{key: value}``, from "key=value" or legacy "key.value" strings or ``{"key", "value"}`` objects."""
-    if isinstance(tags, dict):
-        return {str(key): "" if value is None else str(value) for key, value in tags.items()}
-    result = {}
-    for tag in tags or ():
-        if isinstance(tag, dict):
-            result[str(tag.get("key"))] = "" if tag.get("value") is None else str(tag["value"])
-            continue
-        separator = "=" if "=" in tag else "."
-        key, _sep, value = tag.partition(separator)
-        result[key] = value
-    return result
-
-
-def tags_to_list(tags):
-    """``{key: value}`` as the ``[{"key", "value"}]`` list the IMS tag and create APIs take, sorted by key."""
-    return [{"key": key, "value": value} for key, value in sorted((tags or {}).items())]
 
 
 def _lenient_number(value, number_type):
@@ -182,10 +161,41 @@ def _normalize_image(raw, declared):
     return image
 
 
+# The type of every declared field that is not text (text fields are Optional[str]).
+_IMAGE_TYPES = {
+    "tags": Dict[str, str],
+    **dict.fromkeys(("min_disk", "min_ram", "max_ram", "image_size"), Optional[int]),
+    **dict.fromkeys(("protected", "isregistered", "whole_image"), Optional[bool]),
+}
+_JOB_TYPES = {
+    **dict.fromkeys(("begin_time", "end_time"), Optional[datetime]),
+    **dict.fromkeys(("process_percent", "progress"), Optional[float]),
+    "image_ids": List[str],
+    "entities": dict,
+}
+_EMPTY_BY_DEFAULT = {Dict[str, str]: dict, dict: dict, List[str]: list}
+
+
+def declared_model(name, base, fields, types, required=()):
+    """The model class ``name``, derived from ``base``, with one field per key of ``fields`` (the documentation table
+    of the model, so that what is documented and what is declared cannot differ): of its type in ``types`` or
+    Optional[str], required if in ``required``, else None (an empty list or dict for those types) by default."""
+    definitions = {}
+    for field_name in fields:
+        annotation = types.get(field_name, Optional[str])
+        if field_name in required:
+            definitions[field_name] = (annotation, ...)
+        elif annotation in _EMPTY_BY_DEFAULT:
+            definitions[field_name] = (annotation, Field(default_factory=_EMPTY_BY_DEFAULT[annotation]))
+        else:
+            definitions[field_name] = (annotation, None)
+    return create_model(name, __base__=base, __module__=__name__, **definitions)
+
+
 class _Model(BaseModel):
     """Shared behaviour: build from an API object, dump to plain data."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     @classmethod
     def from_api(cls, raw):
@@ -204,41 +214,10 @@ class _Model(BaseModel):
         return self.model_dump(mode="json")
 
 
-class Image(_Model):
-    """A normalized image; see IMAGE_FIELDS. Attributes beyond the declared ones are kept (extra="allow")."""
+class _ImageBehaviour(_Model):
+    """What every image does besides holding its fields (``Image`` below declares them, from IMAGE_FIELDS)."""
 
-    model_config = ConfigDict(extra="allow")
-
-    id: str
-    name: str | None = None
-    status: str | None = None
-    visibility: str | None = None
-    imagetype: str | None = None
-    owner: str | None = None
-    description: str | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
-    os_version: str | None = None
-    os_type: str | None = None
-    os_bit: str | None = None
-    platform: str | None = None
-    disk_format: str | None = None
-    container_format: str | None = None
-    min_disk: int | None = None
-    min_ram: int | None = None
-    max_ram: int | None = None
-    image_size: int | None = None
-    protected: bool | None = None
-    isregistered: bool | None = None
-    whole_image: bool | None = None
-    virtual_env_type: str | None = None
-    hw_firmware_type: str | None = None
-    originalimagename: str | None = None
-    backup_id: str | None = None
-    data_origin: str | None = None
-    system_cmkid: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    active_at: str | None = None
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -254,6 +233,10 @@ class Image(_Model):
     def is_iso(self):
         """An image of an ISO file, which IMS cannot copy or export."""
         return self.virtual_env_type == "IsoImage" or self.disk_format == "iso"
+
+
+# A normalized image; see IMAGE_FIELDS. Attributes beyond the declared ones are kept (extra="allow").
+Image = declared_model("Image", _ImageBehaviour, IMAGE_FIELDS, _IMAGE_TYPES, required=("id",))
 
 
 def _job_image_ids(entities):
@@ -276,20 +259,8 @@ def _job_failure(raw, entities):
     return None, None
 
 
-class Job(_Model):
-    """An asynchronous IMS job; see JOB_FIELDS."""
-
-    job_id: str
-    job_type: str | None = None
-    status: str
-    begin_time: datetime | None = None
-    end_time: datetime | None = None
-    error_code: str | None = None
-    fail_reason: str | None = None
-    process_percent: float | None = None
-    progress: float | None = None
-    image_ids: list[str] = Field(default_factory=list)
-    entities: dict = Field(default_factory=dict)
+class _JobBehaviour(_Model):
+    """What every job does besides holding its fields (``Job`` below declares them, from JOB_FIELDS)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -316,6 +287,10 @@ class Job(_Model):
         return self.status in ("SUCCESS", "FAIL")
 
 
+# An asynchronous IMS job; see JOB_FIELDS.
+Job = declared_model("Job", _JobBehaviour, JOB_FIELDS, _JOB_TYPES, required=("job_id", "status"))
+
+
 def _progress(status, process_percent):
     """Percent done. IMS reports a fraction (0.2 in the reference's example); a value above 1 is taken as a percentage."""
     if str(status or "").upper() == "SUCCESS":
@@ -325,23 +300,12 @@ def _progress(status, process_percent):
     return round(process_percent * 100 if process_percent <= 1 else process_percent, 1)
 
 
-class Member(_Model):
-    """An image sharing member; see MEMBER_FIELDS."""
-
-    image_id: str
-    member_id: str
-    status: str
-    created_at: str | None = None
-    updated_at: str | None = None
+# An image sharing member; see MEMBER_FIELDS.
+Member = declared_model("Member", _Model, MEMBER_FIELDS, {}, required=("image_id", "member_id", "status"))
 
 
-class Quota(_Model):
-    """The private image quota of the project; see QUOTA_FIELDS."""
-
-    used: int
-    quota: int
-    min: int | None = None
-    max: int | None = None
+class _QuotaBehaviour(_Model):
+    """How a quota is read (``Quota`` below declares its fields, from QUOTA_FIELDS)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -352,3 +316,9 @@ class Quota(_Model):
         resources = [resource for resource in raw["quotas"].get("resources") or () if isinstance(resource, dict)]
         images = [resource for resource in resources if resource.get("type") == "image"]
         return (images or resources or [{}])[0]
+
+
+# The private image quota of the project; see QUOTA_FIELDS.
+Quota = declared_model(
+    "Quota", _QuotaBehaviour, QUOTA_FIELDS, {"used": int, "quota": int, "min": Optional[int], "max": Optional[int]}, required=("used", "quota")
+)

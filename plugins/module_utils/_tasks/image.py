@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import os
 import stat
+from dataclasses import dataclass
 
 try:
     import fcntl
@@ -80,6 +81,37 @@ def name_lock(project_id, name, enabled=True, warn=None, directory=None):
         os.close(descriptor)  # closing releases the lock
 
 
+@dataclass(frozen=True)
+class ImageRequest:
+    """What an ``ims_image`` task asks for, checked without any request: the attributes to set (``wanted``) and the
+    creation source (a Source, or None when no source option is given)."""
+
+    wanted: dict
+    source: object = None
+
+
+def check_options(params):
+    """Every rule of the options that needs no request (step 1 of the module docstring); returns the ImageRequest.
+
+    The module runs this before it connects, so that bad input fails at the cost of the argument check.
+    """
+    for option in SOURCE_OPTIONS:
+        # An empty source is no source: refused, rather than taken as not given (and the creation options then ignored).
+        if params.get(option) == "":
+            raise ValidationError(option, "must not be empty; leave the option out to give no %s" % option)
+    if params["state"] == "absent":
+        if not params.get("id"):
+            validate_image_name(params["name"])
+        return ImageRequest(wanted={})
+    wanted = validate_wanted({option: params.get(option) for option in MUTABLE_OPTIONS})
+    if not params.get("id"):
+        wanted.pop("name", None)  # the name identifies the image; only an image given by ID is renamed
+    plan_tags({}, params.get("tags"), params["purge_tags"])  # validates the tags
+    # Without a source the task only manages an existing image; creation options then only feed the warnings.
+    source = select_source(params) if any(params.get(option) for option in SOURCE_OPTIONS) else None
+    return ImageRequest(wanted=wanted, source=source)
+
+
 class ImageStateError(ImsError):
     """The image is in a state that forbids what the task asks (protected, being created, failed)."""
 
@@ -98,13 +130,8 @@ class ImageLifecycle:
 
     def present(self):
         params = self.params
-        wanted = validate_wanted({option: params.get(option) for option in MUTABLE_OPTIONS})
-        if not params.get("id"):
-            wanted.pop("name", None)  # the name identifies the image; only an image given by ID is renamed
-        tags_wanted = params.get("tags")
-        plan_tags({}, tags_wanted, params["purge_tags"])  # validates the tags before any request
-        # Without a source the task only manages an existing image; creation options then only feed the warnings.
-        source = select_source(params) if any(params.get(option) for option in SOURCE_OPTIONS) else None
+        request = check_options(params)
+        wanted, source = request.wanted, request.source
 
         # Tasks of other forks on this controller that create the same name wait here until this one's creation is
         # visible (IMS has no idempotency key: two lookups before two creations would make two images).
@@ -249,8 +276,7 @@ class ImageLifecycle:
 
     def absent(self):
         params = self.params
-        if not params.get("id"):
-            validate_image_name(params["name"])
+        check_options(params)
         image = self.find()
         if image is None:
             return {"changed": False, "image": None}

@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import Mapping
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import AUTH_TOKEN, resolve_config
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.connection import connect, new_session
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ConfigError, ValidationError
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_query import find_images, validate_query
 
@@ -45,12 +44,15 @@ def project_configs(options, regions, projects):
             )
         # Replaces any project from the environment or clouds.yaml: each source names its own project, and a
         # region source without one means the region's default project (looked up by the region name).
-        configs.append(config.model_copy(update={"project_id": project_id, "project_name": project_name}))
+        configs.append(config.replace(project_id=project_id, project_name=project_name))
     return configs
 
 
 def search_projects(configs, query, warn):
     """``[{"region", "project_id", "images"}]``, one entry per distinct project, over one shared HTTP session."""
+    # Imported on first use, so that an inventory served from its cache loads no HTTP client and no models.
+    from ansible_collections.hwcloud.ims.plugins.module_utils._client.connection import connect, new_session  # pylint: disable=import-outside-toplevel
+
     results = []
     with new_session(configs[0], on_retry=warn) as session:
         for config in configs:

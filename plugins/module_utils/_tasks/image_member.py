@@ -24,8 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import MEMBER_ANSWERS, MEMBER_PENDING, Member
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import LOST_RESPONSE_GRACE, send_once
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import MEMBER_ANSWERS, MEMBER_PENDING
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_ref import ImageReferenceError, is_image_id, require_image, resolve_image, single_match
 
 MEMBERS_PER_IMAGE_MAX = 128
@@ -47,6 +47,9 @@ class MemberPlan:
 
     def after(self):
         """``{image_id: {member_id: Member}}`` once the plan is applied; new members are pending."""
+        # Imported here, not with the module: the models need pydantic, which a task loads only once it connects.
+        from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import Member  # pylint: disable=import-outside-toplevel
+
         result = {}
         for image_id, members in self.before.items():
             removed = self.to_remove.get(image_id, ())

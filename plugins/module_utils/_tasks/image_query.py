@@ -47,9 +47,9 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import MEMBER_ANSWERS, MEMBER_PENDING
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import tag_filter
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.timestamps import parse_time
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import MEMBER_ANSWERS, MEMBER_PENDING
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources import ARCHITECTURES, OS_TYPES
 
 PAGE_SIZE = 500

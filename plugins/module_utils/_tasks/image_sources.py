@@ -33,9 +33,8 @@ import os
 from dataclasses import dataclass
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.ims_client import without_none
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import tags_to_list
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import split_obs_url, validate_description, validate_image_name, validate_tags
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import tags_to_list, without_none
 
 SOURCE_OPTIONS = ("instance_id", "volume_id", "image_url", "backup_id", "source_image", "local_file")
 SYSTEM_DISK_GB = (1, 1024)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import tags_to_dict, tags_to_list
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import Poller
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import tags_to_dict, tags_to_list
 
 
 class FakeClock:

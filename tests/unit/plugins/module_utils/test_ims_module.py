@@ -14,7 +14,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as ansible_warnings
 
-from ansible_collections.hwcloud.ims.plugins.module_utils import _ims_module
+from ansible_collections.hwcloud.ims.plugins.module_utils._client import connection, deps
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import SETTINGS
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.connection import connect
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import (
@@ -103,7 +103,7 @@ def connected(monkeypatch, fake):
         calls.append(dict(kwargs, config=config))
         return connect(config, transport=fake.transport, **kwargs)
 
-    monkeypatch.setattr(_ims_module, "connect", connect_to_fake)
+    monkeypatch.setattr(connection, "connect", connect_to_fake)
     return calls
 
 
@@ -112,7 +112,7 @@ def not_connected(monkeypatch):
     def refuse(*_args, **_kwargs):
         raise AssertionError("nothing may be connected")
 
-    monkeypatch.setattr(_ims_module, "connect", refuse)
+    monkeypatch.setattr(connection, "connect", refuse)
 
 
 # --- _AnsibleModule: bad arguments, failed with a message that names the option ----------------------------------
@@ -230,8 +230,8 @@ def test_validate_certs_false_is_warned_about(module, capsys, connected):
 
 
 def test_missing_libraries_fail_before_anything_is_connected(module, capsys, monkeypatch, not_connected):
-    monkeypatch.setattr(_ims_module, "DEPS_IMPORT_ERROR", "Traceback (most recent call last):\nModuleNotFoundError: No module named 'pydantic'")
-    monkeypatch.setattr(_ims_module, "missing_requirements", lambda: "pydantic")
+    monkeypatch.setattr(deps, "DEPS_IMPORT_ERROR", "Traceback (most recent call last):\nModuleNotFoundError: No module named 'pydantic'")
+    monkeypatch.setattr(deps, "missing_requirements", lambda: "pydantic")
     code, result = finished(lambda: module(CREDENTIALS).run(lambda ims: {}), capsys)
     assert code == 1 and "Failed to import the required Python library (pydantic)" in result["msg"]
 

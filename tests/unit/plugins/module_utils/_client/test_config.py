@@ -42,7 +42,7 @@ def test_every_environment_variable_in_order(setting):
     # An auth URL or IMS endpoint of an unknown cloud derives nothing from the region: give what is then missing.
     options = {"auth_url": {"endpoint": "https://ims.example.com", "project_id": "p"}, "endpoint": {"project_id": "p"}}.get(setting.name, {})
     for index, variable in enumerate(setting.env):
-        value = resolve(options, env).model_dump()[setting.name]
+        value = getattr(resolve(options, env), setting.name)
         value = value.get_secret_value() if hasattr(value, "get_secret_value") else value
         assert value == "%s-value" % variable, (setting.name, index)
         del env[variable]
@@ -150,7 +150,7 @@ def test_reachability_errors():
 
 def test_secrets_never_in_repr_or_str():
     config = resolve(dict(SECRETS, access_key="AK1", username="u", domain_name="d", region="eu-de"))
-    for text in (repr(config), str(config), str(config.model_dump())):
+    for text in (repr(config), str(config), str(vars(config)), str(config.replace(region="eu-nl"))):
         assert not any(secret in text for secret in SECRETS.values())
     assert config.secret_key.get_secret_value() == SECRETS["secret_key"]
 

@@ -16,9 +16,9 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import 
     WaitTimeoutError,
 )
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.ims_client import ImsClient, query_filters
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import tags_to_list
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.signer import AkSkSigner
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import Poller
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import tags_to_list
 from ansible_collections.hwcloud.ims.tests.unit.plugins.module_utils.fakes import Script, answer, body_of
 
 ENDPOINT = "https://ims.example.com"

@@ -14,9 +14,6 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import 
     Job,
     Member,
     Quota,
-    attribute_name,
-    tags_to_dict,
-    tags_to_list,
 )
 
 # An image as GET /v2/cloudimages returns it (API reference 5.1.2 example, trimmed).
@@ -79,20 +76,6 @@ def test_image_without_id_is_an_unexpected_response():
 def test_every_declared_field_is_documented():
     for model, fields in ((Image, IMAGE_FIELDS), (Job, JOB_FIELDS), (Member, MEMBER_FIELDS), (Quota, QUOTA_FIELDS)):
         assert set(model.model_fields) == set(fields), model.__name__
-
-
-@pytest.mark.parametrize(
-    "raw, name", [("__os_version", "os_version"), ("__system__cmkid", "system_cmkid"), ("name", "name"), ("__support_kvm_infiniband", "support_kvm_infiniband")]
-)
-def test_attribute_name(raw, name):
-    assert attribute_name(raw) == name
-
-
-def test_tags_conversions():
-    assert tags_to_dict(["a=b=c", "k.v.w", "solo", "x=", "dot.=eq"]) == {"a": "b=c", "k": "v.w", "solo": "", "x": "", "dot.": "eq"}
-    assert tags_to_dict([{"key": "k", "value": None}, {"key": "j", "value": "v"}]) == {"k": "", "j": "v"}
-    assert tags_to_dict(None) == {}
-    assert tags_to_list({"b": "2", "a": "1"}) == [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]
 
 
 def test_job_normalization_and_failure_sources():

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.auth import IamClient, PasswordToken, TokenAuth
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.deps import SecretStr
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import Secret
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import AuthenticationError
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.token_cache import CachedToken, TokenCache, cache_key, default_cache_dir
 from ansible_collections.hwcloud.ims.tests.unit.plugins.module_utils.fakes import Router, answer, body_of
@@ -171,7 +171,7 @@ class FakeIam:
 
 
 def password_token(session, cache):
-    return PasswordToken(IamClient(session, IAM, "eu-de"), "alice", SecretStr("pw"), "dom", {"name": "eu-de"}, cache)
+    return PasswordToken(IamClient(session, IAM, "eu-de"), "alice", Secret("pw"), "dom", {"name": "eu-de"}, cache)
 
 
 def test_password_token_is_cached_across_runs(make_session, cache):
