@@ -149,15 +149,28 @@ class ImageLifecycle:
                         % (params["name"], self.ims.project_id, ", ".join(SOURCE_OPTIONS)),
                     )
                 return self.create(source, wanted)
+        resumed = None
         if image.status in IN_FLIGHT:
-            submitted = self.resume_or_wait(source, image)
+            submitted, resumed = self.resume_or_wait(source, image)
+            if resumed and self.check_mode:
+                # The real run would send the file step; nothing settles the image in check mode, so it is not waited for.
+                return {
+                    "changed": True,
+                    "image": image.to_dict(),
+                    "images": [image.to_dict()],
+                    "job": None,
+                    "diff": {"before": {"status": image.status}, "after": {"status": "active"}},
+                }
             if not params["wait"]:
-                return {"changed": False, "image": image.to_dict(), "images": [image.to_dict()], "job": _job_stub(submitted)}
+                return {"changed": resumed, "image": image.to_dict(), "images": [image.to_dict()], "job": _job_stub(submitted)}
             image = self.wait_until_settled(image.id)
         if image.status == FAILED:
             raise ImageStateError("image %s (%s) failed to be created (status killed); delete it before creating it again" % (image.id, image.name))
         self.warn_immutable_differences(image, source)
-        return self.update(image, wanted)
+        result = self.update(image, wanted)
+        if resumed:
+            result.update(changed=True, job=_job_stub(submitted))
+        return result
 
     def find(self):
         """The image the task means: by ID (it must be the project's own), or the one live image of the name."""
@@ -226,17 +239,22 @@ class ImageLifecycle:
         outcome = send_once(
             lambda: source.submit(self.ims), lambda: self.find_by_name(name), "the images named %r" % name, grace, self.warn, self.ims.poller(grace)
         )
-        return self.resume_or_wait(source, outcome.found) if outcome.found else outcome.answer
+        return self.resume_or_wait(source, outcome.found)[0] if outcome.found else outcome.answer
 
     def resume_or_wait(self, source, image):
-        """An image of the name in flight: finish its file step (metadata sources) or just wait for it."""
-        if source is not None and source.can_resume and image.status == "queued" and not self.check_mode:
+        """An image of the name in flight: finish its file step (metadata sources) or just wait for it.
+
+        Returns ``(Submitted, resumed)``: ``resumed`` tells whether the file step was sent (in check mode: would be).
+        """
+        if source is not None and source.can_resume and image.status == "queued":
+            if self.check_mode:
+                return Submitted(image_id=image.id), True
             try:
-                return source.resume(self.ims, image.id)
+                return source.resume(self.ims, image.id), True
             except ApiError as error:
                 if error.code != IMAGE_UNAVAILABLE:  # its file step is already running
                     raise
-        return Submitted(image_id=image.id)
+        return Submitted(image_id=image.id), False
 
     def finish(self, image, wanted):
         """Set what the creation request could not carry (flags, a copy's tags, ...); returns the image dict."""

@@ -384,11 +384,6 @@ def test_a_resumed_image_not_waited_for_returns_its_job(lifecycle, fake):
     assert result["images"] == [result["image"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="present() reports changed: false after resuming an interrupted creation (it registered a file and started a "
-    "job), because its result comes from update() or is hard-coded to false when not waiting",
-)
 @pytest.mark.parametrize("wait", [True, False])
 def test_resuming_an_interrupted_creation_is_a_change(lifecycle, fake, wait):
     fake.add_image("web", status="queued")
@@ -397,11 +392,6 @@ def test_resuming_an_interrupted_creation_is_a_change(lifecycle, fake, wait):
     assert fake.writes() and result["changed"] is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="check mode does not resume a queued metadata image (a write) but then waits for it to settle, which nothing "
-    "makes happen: it spends the whole wait_timeout and fails, instead of predicting the resumption as changed",
-)
 def test_check_mode_predicts_the_resumption_of_a_queued_image(lifecycle, fake):
     fake.add_image("web", status="queued")
     task, _warnings = lifecycle(check_mode=True, name="web", image_url="bucket:web.qcow2", register=True, wait_timeout=600)
