@@ -54,17 +54,12 @@ from ansible.module_utils.common.validation import (check_mutually_exclusive, ch
                                                     check_type_float, check_type_int, check_type_list, check_type_str)
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
+from seed import APPS, BASE_DEBIAN, DATA_DISK, DEBIAN_DATA_DISKS, DEBIAN_SERVER, OWNER, WEB_GOLDEN
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODULES_DIR = REPO_ROOT / 'plugins' / 'modules'
 MODULES = tuple(sorted(path.stem for path in MODULES_DIR.glob('*.py') if not path.name.startswith('_')))
 
-OWNER = '67477b5b052646869adfd66f5cb8d955'  # eu-de
-APPS = 'fceeffa8d26b4158b9456c60289e2995'  # eu-de_apps
-WEB_GOLDEN = '3028e6f3-c970-4977-a7f0-65c2f564d22f'  # shared with eu-de_apps (pending)
-BASE_DEBIAN = '3804438f-f910-4d39-acbb-9430ce68708e'
-DATA_DISK = '83d46f5d-a0e7-4755-8766-22b532a823d3'
-DEBIAN_SERVER = 'fc07bf31-5b3b-464f-a9ee-8022acfa3eb9'
-DEBIAN_DATA_VOLUME = '0e386a7c-bf7b-4a44-bb62-e4a453ce97fa'
 OS_VERSION = 'CentOS 7.6 64bit'
 DEFAULT_PROJECT = 'eu-de'
 # Stand-ins in BASES for what the ``bases`` fixture makes for each test: a finished job, a small file to upload.
@@ -87,7 +82,7 @@ BASES = {
         'default': Base({'name': 'bad-input', 'image_url': 'ims-images:centos7.qcow2', 'min_disk': 40, 'os_version': OS_VERSION,
                          'data_images': [{'image_url': 'ims-images:datadisk.qcow2', 'min_disk': 100, 'name': 'bad-input-data'}]}),
         'instance': Base({'name': 'bad-input-ecs', 'instance_id': DEBIAN_SERVER,
-                          'data_disks': [{'volume_id': DEBIAN_DATA_VOLUME, 'name': 'bad-input-ecs-data'}]}),
+                          'data_disks': [{'volume_id': DEBIAN_DATA_DISKS[0], 'name': 'bad-input-ecs-data'}]}),
         'upload': Base({'name': 'bad-input-upload', 'local_file': LOCAL_FILE, 'os_version': OS_VERSION, 'min_disk': 10}),
     },
     'ims_image_export': {'default': Base({'image': BASE_DEBIAN, 'bucket_url': 'ims-exports:bad-input.qcow2', 'file_format': 'qcow2'})},

@@ -12,11 +12,9 @@ from functools import partial
 import yaml
 
 from conftest import module_task
+from seed import DATA_DISK, OWNER, PUBLIC_CENTOS, WEB_GOLDEN
 
-WEB_GOLDEN = '3028e6f3-c970-4977-a7f0-65c2f564d22f'
-DATA_DISK = '83d46f5d-a0e7-4755-8766-22b532a823d3'
-PUBLIC_CENTOS = 'be2f9bf9-18a3-47fc-8be6-a61cdb7f2100'
-TAG_BATCH_PATH = '/v2/67477b5b052646869adfd66f5cb8d955/images/%s/tags/action'
+TAG_BATCH_PATH = '/v2/' + OWNER + '/images/%s/tags/action'
 
 
 tag_task = partial(module_task, 'ims_image_tag')

@@ -5,10 +5,7 @@
 import httpx
 import pytest
 
-
-DEBIAN_SERVER = 'fc07bf31-5b3b-464f-a9ee-8022acfa3eb9'
-DEBIAN_DATA_DISKS = ('0e386a7c-bf7b-4a44-bb62-e4a453ce97fa', '7c20f3be-e7e8-4605-ae2a-905458a5a7d4')
-BASE_DEBIAN = '3804438f-f910-4d39-acbb-9430ce68708e'
+from seed import BASE_DEBIAN, DEBIAN_DATA_DISKS, DEBIAN_SERVER
 
 
 def start_job(ansible, path, body):

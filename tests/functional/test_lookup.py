@@ -7,8 +7,8 @@ A play costs a second or two, so each test evaluates many lookups as the tasks o
 
 import pytest
 
-EU_DE = '67477b5b052646869adfd66f5cb8d955'
-WEB_GOLDEN = '3028e6f3-c970-4977-a7f0-65c2f564d22f'
+from seed import OWNER, WEB_GOLDEN
+
 STABLE_WEB = "tags={'family': 'web', 'channel': 'stable'}"
 
 
@@ -39,7 +39,7 @@ def assert_free_of(play, secrets):
 
 
 def test_lookup_and_query(ansible, control, secrets):
-    [newest] = control.bulk_images(EU_DE, 1, name_prefix='web-', tags={'family': 'web', 'channel': 'stable'})['ids']
+    [newest] = control.bulk_images(OWNER, 1, name_prefix='web-', tags={'family': 'web', 'channel': 'stable'})['ids']
     play = ansible.play([
         show('by name', "lookup(L, name='web-golden-1')"),
         # User story 3: the newest image with both tags (the tag search API, then the query API).
@@ -60,7 +60,7 @@ def test_lookup_and_query(ansible, control, secrets):
     assert (image['id'], image['name'], image['tags'], image['os_type']) == (WEB_GOLDEN, 'web-golden-1', {'family': 'web', 'channel': 'stable'}, 'Linux')
     assert outcome(play, 'images') == [image]
     assert outcome(play, 'allowed empty') == []
-    assert "no image matches imagetype='private', name='no-such-image' in project %s" % EU_DE in error(play, 'no match')
+    assert "no image matches imagetype='private', name='no-such-image' in project %s" % OWNER in error(play, 'no match')
     assert_free_of(play, secrets)
 
 

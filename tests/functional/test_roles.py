@@ -7,11 +7,9 @@ Seed of eu-de: the stopped ECS ``builder-web-01``, ``web-golden-1`` (family=web,
 eu-de_apps, pending) and ``data-disk-1`` (not shared).
 """
 
-OWNER = '67477b5b052646869adfd66f5cb8d955'  # eu-de
-APPS = 'fceeffa8d26b4158b9456c60289e2995'  # eu-de_apps
-BUILDER_WEB = '847d0961-f108-4c54-b3a1-6305dde81e56'  # builder-web-01, stopped
-WEB_GOLDEN = '3028e6f3-c970-4977-a7f0-65c2f564d22f'
-BUILD = {'golden_image_family': 'web', 'golden_image_version': '2.0', 'golden_image_instance_id': BUILDER_WEB,
+from seed import APPS, OWNER, WEB_GOLDEN, WEB_SERVER
+
+BUILD = {'golden_image_family': 'web', 'golden_image_version': '2.0', 'golden_image_instance_id': WEB_SERVER,
          'golden_image_share_projects': [APPS], 'golden_image_promote': True}
 
 
