@@ -606,11 +606,19 @@ def run_side_by_side(ansible, tasks):
     return [recorded.get(entry['name']) for entry in tasks], plays
 
 
+# How ansible-core 2.19 and later report a module that crashed (an uncaught exception): "Task failed: Module failed:
+# <exception>", with ``exception: (traceback unavailable)``. 2.17 and 2.18 report it as "MODULE FAILURE" with the
+# traceback in ``module_stderr`` and ``exception``.
+CRASH_MESSAGES = ('Task failed: Module failed:', 'Module failed:', 'MODULE FAILURE')
+
+
 def no_traceback(result):
-    """A failure the module reported itself: no module crash output, no traceback, and the invocation fail_json records.
-    Ansible 2.19 records ``exception: (traceback unavailable)`` for every failure and a crash as "Module failed:
-    <exception>" without the invocation, so the traceback alone does not tell a crash."""
-    return 'module_stderr' not in result and 'Traceback' not in str(result.get('exception', '')) and 'invocation' in result
+    """A failure the module reported itself: no module crash output, no traceback, and not the message of a crash.
+    Ansible 2.19 and later record ``exception: (traceback unavailable)`` for every failure (fail_json too), so the
+    traceback alone does not tell a crash; the crash message does, on every release (the ``invocation`` fail_json adds
+    is no help: 2.21 leaves it out)."""
+    return ('module_stderr' not in result and 'Traceback' not in str(result.get('exception', ''))
+            and not str(result.get('msg', '')).startswith(CRASH_MESSAGES))
 
 
 def names_option(message, name):
