@@ -53,6 +53,7 @@ def run_alone(ansible, **args):
     return dict(play.task('the task')['result'], failed=play.task('the task')['status'] == 'failed')
 
 
+@pytest.mark.compat
 def test_create_from_stopped_server_then_rerun_changes_nothing(ansible, control):
     create = task('create', name='web-1042', instance_id=WEB_SERVER, description='web golden image, commit abc',
                   tags={'family': 'web', 'channel': 'candidate'}, min_ram=1024)

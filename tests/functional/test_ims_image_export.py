@@ -3,6 +3,8 @@
 """ims_image_export end to end: an export, check mode, a re-run, a lost response, and the refusals made before any
 export request."""
 
+import pytest
+
 from seed import BASE_DEBIAN, OWNER, UBUNTU_PUBLIC
 
 
@@ -10,6 +12,7 @@ def export(title, **args):
     return {'name': title, 'hwcloud.ims.ims_image_export': args, 'ignore_errors': True}
 
 
+@pytest.mark.compat
 def test_export_and_check_mode(ansible, control):
     step = export('export', image='base-debian-10', bucket_url='ims-exports:base-debian-10.qcow2', file_format='qcow2')
     checked = ansible.play([step], check=True)

@@ -137,6 +137,7 @@ def test_attribute_filters(ansible, control, cases):
         assert len(requests) == 1 and query in requests[0][1], (name, requests)
 
 
+@pytest.mark.compat
 def test_normalized_images_and_service_errors(ansible):
     play = ansible.play([
         info_task('golden', name='web-golden-1'),

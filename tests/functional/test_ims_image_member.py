@@ -11,6 +11,7 @@ shared), ``db-encrypted-1`` (encrypted), ``app-full-ecs-1`` (full-ECS).
 from functools import partial
 
 import httpx
+import pytest
 
 from conftest import module_task
 from seed import APPS, DATA_DISK, OWNER, PUBLIC_CENTOS, RESCUE_ISO, WEB_GOLDEN
@@ -43,6 +44,7 @@ def world_members(control, image_id):
     raise AssertionError('image %s not in the world' % image_id)
 
 
+@pytest.mark.compat
 def test_share_accept_visible_reject_unshare(ansible, control, secrets):
     control.clear_requests()
     shared = ansible.play([

@@ -9,6 +9,7 @@ Seed images of project eu-de: ``web-golden-1`` (tags family=web, channel=stable)
 import sys
 from functools import partial
 
+import pytest
 import yaml
 
 from conftest import module_task
@@ -40,6 +41,7 @@ def writes(play, task, log):
     return [request for request in ims_requests(play, task, log) if request[0] != 'GET']
 
 
+@pytest.mark.compat
 def test_present_absent_and_purge_with_one_batch_call_per_direction(ansible, control, secrets):
     control.clear_requests()
     play = ansible.play([

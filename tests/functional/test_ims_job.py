@@ -83,6 +83,7 @@ def test_shows_a_running_job_times_out_then_waits_for_it(ansible, control):
     assert waited['result']['job']['progress'] == 100 and waited['result']['job']['end_time']
 
 
+@pytest.mark.compat
 def test_a_failed_job_fails_the_task_with_the_job(ansible, control):
     control.fail_jobs(error_code='IMG.0014', fail_reason='the source image is broken')
     job_id = start_copy_job(ansible, 'doomed-copy')

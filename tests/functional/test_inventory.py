@@ -81,6 +81,7 @@ def ims_requests(control):
     return [entry for entry in control.requests() if not entry['path'].startswith('/_emulator')]
 
 
+@pytest.mark.compat
 def test_story_5_private_images_by_family_and_os_type(ansible, control, secrets):
     [new_id] = control.bulk_images(OWNER, 1, name_prefix='web-', tags={'family': 'web', 'channel': 'candidate'})['ids']
     inv = inventory(ansible, {

@@ -38,6 +38,7 @@ def assert_free_of(play, secrets):
     assert not [secret for secret in secrets if secret in text], 'secrets in the output of ansible-playbook'
 
 
+@pytest.mark.compat
 def test_lookup_and_query(ansible, control, secrets):
     [newest] = control.bulk_images(OWNER, 1, name_prefix='web-', tags={'family': 'web', 'channel': 'stable'})['ids']
     play = ansible.play([

@@ -7,6 +7,8 @@ Seed of eu-de: the stopped ECS ``builder-web-01``, ``web-golden-1`` (family=web,
 eu-de_apps, pending) and ``data-disk-1`` (not shared).
 """
 
+import pytest
+
 from seed import APPS, OWNER, WEB_GOLDEN, WEB_SERVER
 
 BUILD = {'golden_image_family': 'web', 'golden_image_version': '2.0', 'golden_image_instance_id': WEB_SERVER,
@@ -42,6 +44,7 @@ def own_images(control, project=OWNER):
             for image in control.world()['projects'][project]['images']}
 
 
+@pytest.mark.compat
 def test_golden_image_build_rerun_promote_rollback(ansible, control):
     control.clear_requests()
     checked = ansible.play([role('build', 'golden_image', **BUILD)], check=True)
@@ -94,6 +97,7 @@ def test_golden_image_from_obs_with_export_once_and_name_guard(ansible, control)
     assert own_images(control)['centos-7.6'][1]['channel'] == 'candidate'
 
 
+@pytest.mark.compat
 def test_image_share_shares_and_accepts_with_the_consumers_credentials(ansible, control, secrets):
     consumer = ansible.emulator.info.project('eu-de_apps')
     share = role('share', 'image_share', image_share_images=['data-disk-1', WEB_GOLDEN],
@@ -118,6 +122,7 @@ def test_image_share_shares_and_accepts_with_the_consumers_credentials(ansible, 
         assert secret not in checked.stdout + played.stdout
 
 
+@pytest.mark.compat
 def test_image_retention_keeps_newest_and_spares_stable_shared_and_protected(ansible, control):
     guarded = control.bulk_images(OWNER, 1, name_prefix='web-guarded-', tags={'family': 'web'}, protected=True)['ids'][0]
     ids = [control.bulk_images(OWNER, 1, name_prefix='web-old-%d-' % number, tags={'family': 'web'})['ids'][0]
