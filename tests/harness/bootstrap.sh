@@ -54,8 +54,10 @@ stage_collection() {
 # -- ansible-core releases ---------------------------------------------------------------------------------------------
 
 # The ansible-core releases the collection supports (meta/runtime.yml's requires_ansible), oldest first, and the one
-# tests/requirements-dev.txt pins (the default test run's).
+# tests/requirements-dev.txt pins (the default test run's). tests/run.sh uses them.
+# shellcheck disable=SC2034
 SUPPORTED_CORES=(2.17 2.18 2.19 2.20 2.21)
+# shellcheck disable=SC2034
 DEFAULT_CORE=2.19
 # Packages of tests/requirements-dev.txt that only the default release's lint and changelog steps use: left out of
 # another release's environment when they cannot be installed with that release (ansible-lint needs ansible-core
@@ -105,12 +107,13 @@ find_core_python() {
     done
     pyenv_root="${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}"
     for wanted in $(core_pythons "$core"); do
-        for candidate in $(ls -d "$pyenv_root/versions/$wanted".*/bin/"python$wanted" 2>/dev/null | sort -V -r); do
-            if [ "$(python_version_of "$candidate")" = "$wanted" ]; then
+        # The newest patch release first.
+        while IFS= read -r candidate; do
+            if [ -n "$candidate" ] && [ "$(python_version_of "$candidate")" = "$wanted" ]; then
                 echo "$candidate"
                 return 0
             fi
-        done
+        done < <(find "$pyenv_root/versions" -mindepth 3 -maxdepth 3 -path "*/versions/$wanted.*/bin/python$wanted" 2>/dev/null | sort -V -r)
     done
     return 1
 }
@@ -151,8 +154,8 @@ bootstrap_core_venv() {
     if ! "$venv/bin/python" -m pip install --quiet -r "$REPO_ROOT/requirements.txt" -r "$requirements"; then
         echo "==> retrying without the lint-only packages (${LINT_ONLY_REQUIREMENTS[*]})"
         for package in "${LINT_ONLY_REQUIREMENTS[@]}"; do
-            grep -q "^$package[<>=!~ \[]" "$requirements" && echo "$package" >> "$venv/.left-out"
-            sed -i -e "/^$package[<>=!~ \[]/d" "$requirements"
+            grep -q "^${package}[<>=!~ \[]" "$requirements" && echo "$package" >> "$venv/.left-out"
+            sed -i -e "/^${package}[<>=!~ \[]/d" "$requirements"
         done
         "$venv/bin/python" -m pip install --quiet -r "$REPO_ROOT/requirements.txt" -r "$requirements" || return 1
     fi

@@ -25,7 +25,7 @@ def task_name(name, task):
     ``<role> : <name>``, where 2.17 to 2.20 report ``<name>``."""
     role = getattr(task, '_role', None)
     if role is not None:
-        for prefix in {role.get_name(include_role_fqcn=True), role.get_name(include_role_fqcn=False)}:
+        for prefix in (role.get_name(include_role_fqcn=True), role.get_name(include_role_fqcn=False)):
             if name.startswith(prefix + ' : '):
                 return name[len(prefix) + 3:]
     return name
