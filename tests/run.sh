@@ -213,7 +213,8 @@ run_core() {
         # PYTHON picks the interpreter of the one release --core runs.
         export "PYTHON_${core//./_}=$PYTHON"
     fi
-    if ! python="$(find_core_python "$core")"; then
+    # Look on the PATH the command was started with, not behind .venv/bin.
+    if ! python="$(PATH="$BASE_PATH" find_core_python "$core")"; then
         note="$(core_python_hint "$core")"
         echo
         echo "==> skipping ansible-core $core: $note"

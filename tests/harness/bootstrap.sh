@@ -81,9 +81,14 @@ python_version_of() {
     "$1" -c 'import sys, venv, ensurepip; print("%d.%d" % sys.version_info[:2])' 2>/dev/null
 }
 
+# Like python_version_of, for an interpreter that is not itself in a virtual environment (such as .venv's).
+base_python_version_of() {
+    "$1" -c 'import sys, venv, ensurepip; sys.prefix == sys.base_prefix and print("%d.%d" % sys.version_info[:2])' 2>/dev/null
+}
+
 # Finds an interpreter for ansible-core release $1: $PYTHON_<release with _> (PYTHON_2_21=...) if set, then
 # pythonX.Y / python3 on PATH, then $(pyenv root)/versions/X.Y.*/bin/pythonX.Y, each for the release's Pythons
-# oldest first. Prints its path; fails when there is none.
+# oldest first, never one of a virtual environment. Prints its path; fails when there is none.
 find_core_python() {
     local core="$1" override_var wanted version candidate pyenv_root
     override_var="PYTHON_${core//./_}"
@@ -99,7 +104,7 @@ find_core_python() {
     for wanted in $(core_pythons "$core"); do
         for candidate in "python$wanted" python3; do
             candidate="$(command -v "$candidate" 2>/dev/null)" || continue
-            if [ "$(python_version_of "$candidate")" = "$wanted" ]; then
+            if [ "$(base_python_version_of "$candidate")" = "$wanted" ]; then
                 echo "$candidate"
                 return 0
             fi
@@ -109,7 +114,7 @@ find_core_python() {
     for wanted in $(core_pythons "$core"); do
         # The newest patch release first.
         while IFS= read -r candidate; do
-            if [ -n "$candidate" ] && [ "$(python_version_of "$candidate")" = "$wanted" ]; then
+            if [ -n "$candidate" ] && [ "$(base_python_version_of "$candidate")" = "$wanted" ]; then
                 echo "$candidate"
                 return 0
             fi
