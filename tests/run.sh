@@ -188,14 +188,16 @@ run_step() {
 }
 
 # run_core CORE STEP...: runs the steps on ansible-core release CORE, in its own virtual environment. The default
-# release uses .venv when PYTHON (default python3) suits it; another Python gets .venv-core-<release>-py<python>.
+# release uses .venv when PYTHON (default python3) suits it and .venv, if it exists, has that Python; any other
+# Python gets .venv-core-<release>-py<python>.
 run_core() {
     local core="$1" python pyver venv started step note
     shift
     python=""
     if [ "$core" = "$DEFAULT_CORE" ]; then
         pyver="$(python_version_of "${PYTHON:-python3}")"
-        if [ -n "$pyver" ] && [[ " $(core_pythons "$core") " == *" $pyver "* ]]; then
+        if [ -n "$pyver" ] && [[ " $(core_pythons "$core") " == *" $pyver "* ]] \
+            && { [ ! -x "$VENV/bin/python" ] || [ "$(python_version_of "$VENV/bin/python")" = "$pyver" ]; }; then
             echo
             echo "==> virtual environment for ansible-core $core ($VENV, Python $pyver)"
             started=$SECONDS
