@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from seed import APPS, OWNER
 
 ansible_runner = pytest.importorskip("ansible_runner", reason="ansible-runner is not installed")
 
 PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
-PROJECT_ID = "67477b5b052646869adfd66f5cb8d955"  # eu-de, the builder project
-APPS = "fceeffa8d26b4158b9456c60289e2995"  # eu-de_apps, the consumer
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +52,7 @@ def run_pipeline(ansible, emulator, private_data_dir, extravars):
 
 
 def own_images(control, name):
-    images = control.world()["projects"][PROJECT_ID]["images"]
+    images = control.world()["projects"][OWNER]["images"]
     return [image for image in images if image["attributes"]["name"] == name and not image["deleted"]]
 
 
@@ -64,7 +63,7 @@ def changed_actions(events):
 
 def test_golden_image_pipeline(ansible, emulator, control, tmp_path):
     world = control.world()
-    builder = next(server for server in world["projects"][PROJECT_ID]["servers"] if server["name"] == "builder-web-01")
+    builder = next(server for server in world["projects"][OWNER]["servers"] if server["name"] == "builder-web-01")
     survey = {
         "golden_image_family": "web",
         "golden_image_version": "2001",

@@ -65,18 +65,12 @@ from ansible.module_utils.common.validation import (
 )
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from seed import APPS, BASE_DEBIAN, DATA_DISK, DEBIAN_DATA_DISKS, DEBIAN_SERVER, OWNER, WEB_GOLDEN
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODULES_DIR = REPO_ROOT / "plugins" / "modules"
 MODULES = tuple(sorted(path.stem for path in MODULES_DIR.glob("*.py") if not path.name.startswith("_")))
 
-OWNER = "67477b5b052646869adfd66f5cb8d955"  # eu-de
-APPS = "fceeffa8d26b4158b9456c60289e2995"  # eu-de_apps
-WEB_GOLDEN = "3028e6f3-c970-4977-a7f0-65c2f564d22f"  # shared with eu-de_apps (pending)
-BASE_DEBIAN = "3804438f-f910-4d39-acbb-9430ce68708e"
-DATA_DISK = "83d46f5d-a0e7-4755-8766-22b532a823d3"
-DEBIAN_SERVER = "fc07bf31-5b3b-464f-a9ee-8022acfa3eb9"
-DEBIAN_DATA_VOLUME = "0e386a7c-bf7b-4a44-bb62-e4a453ce97fa"
 OS_VERSION = "CentOS 7.6 64bit"
 DEFAULT_PROJECT = "eu-de"
 # Stand-ins in BASES for what the ``bases`` fixture makes for each test: a finished job, a small file to upload.
@@ -106,7 +100,7 @@ BASES = {
             }
         ),
         "instance": Base(
-            {"name": "bad-input-ecs", "instance_id": DEBIAN_SERVER, "data_disks": [{"volume_id": DEBIAN_DATA_VOLUME, "name": "bad-input-ecs-data"}]}
+            {"name": "bad-input-ecs", "instance_id": DEBIAN_SERVER, "data_disks": [{"volume_id": DEBIAN_DATA_DISKS[0], "name": "bad-input-ecs-data"}]}
         ),
         "upload": Base({"name": "bad-input-upload", "local_file": LOCAL_FILE, "os_version": OS_VERSION, "min_disk": 10}),
     },
@@ -689,11 +683,18 @@ def run_side_by_side(ansible, tasks):
     return [recorded.get(entry["name"]) for entry in tasks], plays
 
 
+# How ansible-core 2.19 and later report a module that crashed (an uncaught exception): "Task failed: Module failed:
+# <exception>", with ``exception: (traceback unavailable)``. 2.17 and 2.18 report it as "MODULE FAILURE" with the
+# traceback in ``module_stderr`` and ``exception``.
+CRASH_MESSAGES = ("Task failed: Module failed:", "Module failed:", "MODULE FAILURE")
+
+
 def no_traceback(result):
-    """A failure the module reported itself: no module crash output, no traceback, and the invocation fail_json records.
-    Ansible 2.19 records ``exception: (traceback unavailable)`` for every failure and a crash as "Module failed:
-    <exception>" without the invocation, so the traceback alone does not tell a crash."""
-    return "module_stderr" not in result and "Traceback" not in str(result.get("exception", "")) and "invocation" in result
+    """A failure the module reported itself: no module crash output, no traceback, and not the message of a crash.
+    Ansible 2.19 and later record ``exception: (traceback unavailable)`` for every failure (fail_json too), so the
+    traceback alone does not tell a crash; the crash message does, on every release (the ``invocation`` fail_json adds
+    is no help: 2.21 leaves it out)."""
+    return "module_stderr" not in result and "Traceback" not in str(result.get("exception", "")) and not str(result.get("msg", "")).startswith(CRASH_MESSAGES)
 
 
 def names_option(message, name):

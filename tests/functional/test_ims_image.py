@@ -4,20 +4,20 @@
 refusals and the failure modes of the service (job failure, timeout, lost responses, throttling)."""
 
 import pytest
+from seed import (
+    BASE_DEBIAN,
+    DB_SERVER,
+    DEBIAN_BACKUP,
+    DEBIAN_DATA_DISKS,
+    DEBIAN_SERVER,
+    ISO_TARGET_VOLUME,
+    KMS_KEY,
+    OWNER,
+    UBUNTU_PUBLIC,
+    WEB_GOLDEN,
+    WEB_SERVER,
+)
 
-PROJECT_ID = "67477b5b052646869adfd66f5cb8d955"
-WEB_SERVER = "847d0961-f108-4c54-b3a1-6305dde81e56"
-DB_SERVER = "666311a7-2bdb-4793-94c4-2154f54b2ce7"
-DEBIAN_SERVER = "fc07bf31-5b3b-464f-a9ee-8022acfa3eb9"
-DEBIAN_DATA = ["0e386a7c-bf7b-4a44-bb62-e4a453ce97fa", "7c20f3be-e7e8-4605-ae2a-905458a5a7d4"]
-ISO_TARGET_VOLUME = "c61e509f-c2a4-4b76-8279-74b54547382a"
-DEBIAN_BACKUP = "81f8087a-5284-4871-bbec-5ccc396bffca"
-KMS_KEY = "c2af950d-225d-42f5-8faa-2e3049cf6ef5"
-WEB_GOLDEN = "3028e6f3-c970-4977-a7f0-65c2f564d22f"
-BASE_DEBIAN = "3804438f-f910-4d39-acbb-9430ce68708e"
-FULL_ECS = "86153a1a-ae57-4993-b6eb-4d09c6b88646"
-RESCUE_ISO = "d2765010-3a4b-4f1f-a921-117f2a46adb0"
-UBUNTU_PUBLIC = "81a2265f-fe96-4db3-8f82-bb6901d00113"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -35,7 +35,7 @@ def ims_requests(entries):
 
 
 def own_images(control, name):
-    images = control.world()["projects"][PROJECT_ID]["images"]
+    images = control.world()["projects"][OWNER]["images"]
     return [image for image in images if image["attributes"]["name"] == name and not image["deleted"]]
 
 
@@ -63,6 +63,7 @@ def run_alone(ansible, **args):
     return dict(play.task("the task")["result"], failed=play.task("the task")["status"] == "failed")
 
 
+@pytest.mark.compat
 def test_create_from_stopped_server_then_rerun_changes_nothing(ansible, control):
     create = task(
         "create",
@@ -101,8 +102,8 @@ def test_every_creation_source(ansible, control, tmp_path):
                 name="debian-app-1",
                 instance_id=DEBIAN_SERVER,
                 data_disks=[
-                    {"volume_id": DEBIAN_DATA[0], "name": "debian-app-1-data-1"},
-                    {"volume_id": DEBIAN_DATA[1], "name": "debian-app-1-data-2", "tags": {"role": "data"}},
+                    {"volume_id": DEBIAN_DATA_DISKS[0], "name": "debian-app-1-data-1"},
+                    {"volume_id": DEBIAN_DATA_DISKS[1], "name": "debian-app-1-data-2", "tags": {"role": "data"}},
                 ],
             ),
             task(
@@ -170,7 +171,7 @@ def test_full_ecs_image_of_a_server_and_its_deletion_with_the_backup(ansible, co
     assert created["whole_image"] is True and created["backup_id"]
     assert ok(play, "delete")["changed"] is True
     assert ok(play, "delete again")["changed"] is False
-    backups = control.world()["projects"][PROJECT_ID]["backups"]
+    backups = control.world()["projects"][OWNER]["backups"]
     assert created["backup_id"] not in [backup["id"] for backup in backups]
     assert own_images(control, "debian-full") == []
     delete = [entry for entry in play.requests_of("delete", control.requests()) if entry["method"] == "DELETE"]
@@ -299,7 +300,7 @@ def test_refusals_that_need_the_service(ansible, control):
 
 
 def test_a_protected_image_is_refused_before_any_write(ansible, control):
-    control.bulk_images(PROJECT_ID, 1, name_prefix="guarded-", protected=True)
+    control.bulk_images(OWNER, 1, name_prefix="guarded-", protected=True)
     control.clear_requests()
     result = run_alone(ansible, name="guarded-00001", state="absent")
     assert result.get("failed") and "protected" in result["msg"], result
@@ -320,8 +321,8 @@ def test_a_large_local_file_needs_token_authentication(ansible, control, tmp_pat
 
 
 def test_quota_is_checked_before_creating(ansible, control):
-    control.bulk_images(PROJECT_ID, 94, name_prefix="filler")
-    result = run_alone(ansible, name="debian-app-2", instance_id=DEBIAN_SERVER, data_disks=[{"volume_id": DEBIAN_DATA[0], "name": "debian-app-2-data"}])
+    control.bulk_images(OWNER, 94, name_prefix="filler")
+    result = run_alone(ansible, name="debian-app-2", instance_id=DEBIAN_SERVER, data_disks=[{"volume_id": DEBIAN_DATA_DISKS[0], "name": "debian-app-2-data"}])
     assert result.get("failed") and "quota is used up" in result["msg"], result
     assert writes(ims_requests(control.requests())) == []
 

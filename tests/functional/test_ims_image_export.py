@@ -3,15 +3,15 @@
 """ims_image_export end to end: an export, check mode, a re-run, a lost response, and the refusals made before any
 export request."""
 
-BASE_DEBIAN = "3804438f-f910-4d39-acbb-9430ce68708e"
-UBUNTU_PUBLIC = "81a2265f-fe96-4db3-8f82-bb6901d00113"
-PROJECT_ID = "67477b5b052646869adfd66f5cb8d955"
+import pytest
+from seed import BASE_DEBIAN, OWNER, UBUNTU_PUBLIC
 
 
 def export(title, **args):
     return {"name": title, "hwcloud.ims.ims_image_export": args, "ignore_errors": True}
 
 
+@pytest.mark.compat
 def test_export_and_check_mode(ansible, control):
     step = export("export", image="base-debian-10", bucket_url="ims-exports:base-debian-10.qcow2", file_format="qcow2")
     checked = ansible.play([step], check=True)
@@ -24,12 +24,12 @@ def test_export_and_check_mode(ansible, control):
     exported = real.task("export")["result"]
     assert real.task("export")["status"] == "ok" and exported["changed"] is True and exported["job"]["status"] == "SUCCESS"
     assert real.task("quick")["result"]["job"]["job_id"]
-    bucket = [bucket for bucket in control.world()["projects"][PROJECT_ID]["buckets"] if bucket["name"] == "ims-exports"][0]
+    bucket = [bucket for bucket in control.world()["projects"][OWNER]["buckets"] if bucket["name"] == "ims-exports"][0]
     assert "base-debian-10.qcow2" in [obj["name"] for obj in bucket["objects"]]
 
 
 def exported_files(control, name):
-    bucket = [bucket for bucket in control.world()["projects"][PROJECT_ID]["buckets"] if bucket["name"] == "ims-exports"][0]
+    bucket = [bucket for bucket in control.world()["projects"][OWNER]["buckets"] if bucket["name"] == "ims-exports"][0]
     return [obj for obj in bucket["objects"] if obj["name"] == name]
 
 

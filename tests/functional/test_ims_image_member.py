@@ -11,14 +11,10 @@ shared), ``db-encrypted-1`` (encrypted), ``app-full-ecs-1`` (full-ECS).
 from functools import partial
 
 import httpx
+import pytest
 from conftest import module_task
+from seed import APPS, DATA_DISK, OWNER, PUBLIC_CENTOS, RESCUE_ISO, WEB_GOLDEN
 
-OWNER = "67477b5b052646869adfd66f5cb8d955"  # eu-de
-APPS = "fceeffa8d26b4158b9456c60289e2995"  # eu-de_apps
-WEB_GOLDEN = "3028e6f3-c970-4977-a7f0-65c2f564d22f"
-DATA_DISK = "83d46f5d-a0e7-4755-8766-22b532a823d3"
-RESCUE_ISO = "d2765010-3a4b-4f1f-a921-117f2a46adb0"
-PUBLIC_CENTOS = "be2f9bf9-18a3-47fc-8be6-a61cdb7f2100"
 MEMBERS_PATH = "/v1/cloudimages/members"
 
 
@@ -46,6 +42,7 @@ def world_members(control, image_id):
     raise AssertionError("image %s not in the world" % image_id)
 
 
+@pytest.mark.compat
 def test_share_accept_visible_reject_unshare(ansible, control, secrets):
     control.clear_requests()
     shared = ansible.play(

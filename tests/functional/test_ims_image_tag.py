@@ -9,13 +9,12 @@ Seed images of project eu-de: ``web-golden-1`` (tags family=web, channel=stable)
 import sys
 from functools import partial
 
+import pytest
 import yaml
 from conftest import module_task
+from seed import DATA_DISK, OWNER, PUBLIC_CENTOS, WEB_GOLDEN
 
-WEB_GOLDEN = "3028e6f3-c970-4977-a7f0-65c2f564d22f"
-DATA_DISK = "83d46f5d-a0e7-4755-8766-22b532a823d3"
-PUBLIC_CENTOS = "be2f9bf9-18a3-47fc-8be6-a61cdb7f2100"
-TAG_BATCH_PATH = "/v2/67477b5b052646869adfd66f5cb8d955/images/%s/tags/action"
+TAG_BATCH_PATH = "/v2/" + OWNER + "/images/%s/tags/action"
 
 
 tag_task = partial(module_task, "ims_image_tag")
@@ -41,6 +40,7 @@ def writes(play, task, log):
     return [request for request in ims_requests(play, task, log) if request[0] != "GET"]
 
 
+@pytest.mark.compat
 def test_present_absent_and_purge_with_one_batch_call_per_direction(ansible, control, secrets):
     control.clear_requests()
     play = ansible.play(

@@ -6,10 +6,7 @@ from datetime import datetime
 
 import httpx
 import pytest
-
-DEBIAN_SERVER = "fc07bf31-5b3b-464f-a9ee-8022acfa3eb9"
-DEBIAN_DATA_DISKS = ("0e386a7c-bf7b-4a44-bb62-e4a453ce97fa", "7c20f3be-e7e8-4605-ae2a-905458a5a7d4")
-BASE_DEBIAN = "3804438f-f910-4d39-acbb-9430ce68708e"
+from seed import BASE_DEBIAN, DEBIAN_DATA_DISKS, DEBIAN_SERVER
 
 
 def start_job(ansible, path, body):
@@ -94,6 +91,7 @@ def test_shows_a_running_job_times_out_then_waits_for_it(ansible, control):
     assert waited["result"]["job"]["progress"] == 100 and waited["result"]["job"]["end_time"]
 
 
+@pytest.mark.compat
 def test_a_failed_job_fails_the_task_with_the_job(ansible, control):
     control.fail_jobs(error_code="IMG.0014", fail_reason="the source image is broken")
     job_id = start_copy_job(ansible, "doomed-copy")

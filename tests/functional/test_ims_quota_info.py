@@ -2,7 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """ims_quota_info end to end."""
 
+import pytest
 
+
+@pytest.mark.compat
 def test_quota(ansible, control):
     result = ansible.module("hwcloud.ims.ims_quota_info")
     assert result["changed"] is False

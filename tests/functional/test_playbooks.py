@@ -8,9 +8,8 @@ import json
 import sys
 
 from conftest import REPO_ROOT
+from seed import APPS, BASE_DEBIAN, WEB_SERVER
 
-APPS = "fceeffa8d26b4158b9456c60289e2995"  # eu-de_apps
-BUILDER_WEB = "847d0961-f108-4c54-b3a1-6305dde81e56"  # builder-web-01, stopped
 PLAYBOOKS = REPO_ROOT / "playbooks"
 
 
@@ -30,7 +29,7 @@ def run_playbook(ansible, playbook, *args, consumer=True):
 
 
 def test_demo_twice_the_second_run_changes_nothing(ansible, control, secrets):
-    demo_args = ["-e", "@" + str(PLAYBOOKS / "vars" / "demo.yml"), "-e", json.dumps({"demo_builder_server_id": BUILDER_WEB, "demo_apps_project_id": APPS})]
+    demo_args = ["-e", "@" + str(PLAYBOOKS / "vars" / "demo.yml"), "-e", json.dumps({"demo_builder_server_id": WEB_SERVER, "demo_apps_project_id": APPS})]
     first, first_tasks = run_playbook(ansible, "demo.yml", *demo_args)
     second, second_tasks = run_playbook(ansible, "demo.yml", *demo_args)
     changed = [task["name"] for task in first_tasks if task["result"].get("changed")]
@@ -57,5 +56,5 @@ def test_share_and_export_playbooks(ansible, control):
     export_args = ["-e", "export_image=base-debian-10", "-e", "export_bucket_url=ims-exports:base.qcow2"]
     exported = run_playbook(ansible, "export_image.yml", *export_args, consumer=False)[1]
     assert [task["result"]["msg"] for task in exported if task["name"] == "Show the result"] == [
-        "exported image 3804438f-f910-4d39-acbb-9430ce68708e (base-debian-10) to ims-exports:base.qcow2"
+        "exported image %s (base-debian-10) to ims-exports:base.qcow2" % BASE_DEBIAN
     ]

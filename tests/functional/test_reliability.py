@@ -17,14 +17,9 @@ import time
 
 import pytest
 import yaml
+from conftest import module_task
+from seed import APPS, BASE_DEBIAN, DATA_DISK, OWNER, RESCUE_ISO, WEB_GOLDEN
 
-OWNER = "67477b5b052646869adfd66f5cb8d955"  # eu-de
-APPS = "fceeffa8d26b4158b9456c60289e2995"  # eu-de_apps
-WEB_GOLDEN = "3028e6f3-c970-4977-a7f0-65c2f564d22f"
-BASE_DEBIAN = "3804438f-f910-4d39-acbb-9430ce68708e"
-DATA_DISK = "83d46f5d-a0e7-4755-8766-22b532a823d3"
-RESCUE_ISO = "d2765010-3a4b-4f1f-a921-117f2a46adb0"
-WEB_SERVER = "847d0961-f108-4c54-b3a1-6305dde81e56"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 IMG0060 = {"error": {"code": "IMG.0060", "message": "The number of tasks exceeds the flow control limit."}}
 
@@ -69,10 +64,6 @@ def intents(case):
         "ims_image_member": {"image": [DATA_DISK], "projects": [APPS]},
         "ims_image_export": {"image": BASE_DEBIAN, "bucket_url": "ims-exports:rel-%s.qcow2" % slug(case), "file_format": "qcow2"},
     }
-
-
-def module_task(module, args, extra=None):
-    return {"name": module, "hwcloud.ims.%s" % module: dict(args, **(extra or {})), "ignore_errors": True}
 
 
 def fault(module, action, count=2, **details):
@@ -191,7 +182,7 @@ def test_fault_matrix(ansible, control, emulator, fault_matrix, case):
     tasks = []
     for module in modules:
         tasks += arm(endpoint, module)
-        tasks.append(module_task(module, wanted[module], extra))
+        tasks.append(module_task(module, module, ignore_errors=True, **dict(wanted[module], **extra)))
         tasks.append(control_task("disarm", endpoint, "/faults", method="DELETE"))
     play = ansible.play(tasks, auth=auth)
     assert play.rc == 0 or not [task for task in play.tasks if task["status"] == "failed" and task["action"] == "ansible.builtin.uri"], play.stdout
@@ -210,7 +201,7 @@ def test_fault_matrix(ansible, control, emulator, fault_matrix, case):
 
     # Converge: the same intents without faults (settings back to normal) all end ok.
     settle(control, case)
-    again = ansible.play([module_task(module, wanted[module]) for module in modules], auth=auth)
+    again = ansible.play([module_task(module, module, ignore_errors=True, **wanted[module]) for module in modules], auth=auth)
     for module in modules:
         assert again.task(module)["status"] == "ok", (case, module, again.task(module)["result"])
 

@@ -7,14 +7,13 @@ Seed of eu-de: the stopped ECS ``builder-web-01``, ``web-golden-1`` (family=web,
 eu-de_apps, pending) and ``data-disk-1`` (not shared).
 """
 
-OWNER = "67477b5b052646869adfd66f5cb8d955"  # eu-de
-APPS = "fceeffa8d26b4158b9456c60289e2995"  # eu-de_apps
-BUILDER_WEB = "847d0961-f108-4c54-b3a1-6305dde81e56"  # builder-web-01, stopped
-WEB_GOLDEN = "3028e6f3-c970-4977-a7f0-65c2f564d22f"
+import pytest
+from seed import APPS, OWNER, WEB_GOLDEN, WEB_SERVER
+
 BUILD = {
     "golden_image_family": "web",
     "golden_image_version": "2.0",
-    "golden_image_instance_id": BUILDER_WEB,
+    "golden_image_instance_id": WEB_SERVER,
     "golden_image_share_projects": [APPS],
     "golden_image_promote": True,
 }
@@ -56,6 +55,7 @@ def own_images(control, project=OWNER):
     }
 
 
+@pytest.mark.compat
 def test_golden_image_build_rerun_promote_rollback(ansible, control):
     control.clear_requests()
     checked = ansible.play([role("build", "golden_image", **BUILD)], check=True)
@@ -118,6 +118,7 @@ def test_golden_image_from_obs_with_export_once_and_name_guard(ansible, control)
     assert own_images(control)["centos-7.6"][1]["channel"] == "candidate"
 
 
+@pytest.mark.compat
 def test_image_share_shares_and_accepts_with_the_consumers_credentials(ansible, control, secrets):
     consumer = ansible.emulator.info.project("eu-de_apps")
     share = role(
@@ -146,6 +147,7 @@ def test_image_share_shares_and_accepts_with_the_consumers_credentials(ansible, 
         assert secret not in checked.stdout + played.stdout
 
 
+@pytest.mark.compat
 def test_image_retention_keeps_newest_and_spares_stable_shared_and_protected(ansible, control):
     guarded = control.bulk_images(OWNER, 1, name_prefix="web-guarded-", tags={"family": "web"}, protected=True)["ids"][0]
     ids = [control.bulk_images(OWNER, 1, name_prefix="web-old-%d-" % number, tags={"family": "web"})["ids"][0] for number in range(5)]

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import yaml
+from seed import APPS, DATA_DISK, OWNER, WEB_GOLDEN, WEB_SERVER
 
 
 def _load_signer():
@@ -35,8 +36,6 @@ SIGNER = _load_signer()
 AkSkSigner = SIGNER.AkSkSigner
 canonical_query = SIGNER.canonical_query
 
-EU_DE = "67477b5b052646869adfd66f5cb8d955"
-WEB_GOLDEN = "3028e6f3-c970-4977-a7f0-65c2f564d22f"
 TOKEN_PATH = "/v3/auth/tokens"
 AUTH_KINDS = ("aksk", "password", "token")
 
@@ -103,9 +102,9 @@ def failing_tasks(control_endpoint):
 
     return [
         {"name": "works", "hwcloud.ims.ims_image_info": {"name": "web-golden-1"}},
-        may_fail("bad image name", "hwcloud.ims.ims_image", name=" bad*name ", instance_id="847d0961-f108-4c54-b3a1-6305dde81e56"),
+        may_fail("bad image name", "hwcloud.ims.ims_image", name=" bad*name ", instance_id=WEB_SERVER),
         may_fail("missing image", "hwcloud.ims.ims_image_tag", image="no-such-image", tags={"a": "b"}),
-        may_fail("missing option", "hwcloud.ims.ims_image_member", projects=["fceeffa8d26b4158b9456c60289e2995"]),
+        may_fail("missing option", "hwcloud.ims.ims_image_member", projects=[APPS]),
         control_task(
             "inject a 500",
             control_endpoint,
@@ -300,7 +299,7 @@ class Signed:
 
     def build(self, method, path, params=None, body=None):
         query = canonical_query(params)
-        headers = {"X-Project-Id": EU_DE}
+        headers = {"X-Project-Id": OWNER}
         content = None
         if body is not None:
             content = json.dumps(body).encode("utf-8")
@@ -318,7 +317,7 @@ def alter(request, what):
     if what == "body":
         altered["content"] = request["content"].replace(b'"signed"', b'"forged"')
     elif what == "path":
-        altered["path"] = request["path"].replace(WEB_GOLDEN, "83d46f5d-a0e7-4755-8766-22b532a823d3")
+        altered["path"] = request["path"].replace(WEB_GOLDEN, DATA_DISK)
     elif what == "query":
         altered["query"] = request["query"] + "&x=1" if request["query"] else "x=1"
     elif what == "date":
@@ -330,11 +329,11 @@ def alter(request, what):
 
 
 def tag_batch(signed):
-    return signed.build("POST", "/v2/%s/images/%s/tags/action" % (EU_DE, WEB_GOLDEN), body={"action": "create", "tags": [{"key": "probe", "value": "signed"}]})
+    return signed.build("POST", "/v2/%s/images/%s/tags/action" % (OWNER, WEB_GOLDEN), body={"action": "create", "tags": [{"key": "probe", "value": "signed"}]})
 
 
 def image_tags(control, image_id):
-    for image in control.world()["projects"][EU_DE]["images"]:
+    for image in control.world()["projects"][OWNER]["images"]:
         if image["attributes"]["id"] == image_id:
             return image["tags"]
     raise AssertionError(image_id)
@@ -354,11 +353,11 @@ def test_altered_signed_requests_are_refused(emulator, control, what):
         request = tag_batch(signed)
     else:
         request = signed.build("GET", "/v2/cloudimages", {"name": "web-golden-1", "limit": 1})
-    before = control.world()["projects"][EU_DE]["images"]
+    before = control.world()["projects"][OWNER]["images"]
     response = signed.send(alter(request, what))
     assert response.status_code == 401, response.text
     assert response.json()["error_code"] == "APIGW.0301"
-    assert control.world()["projects"][EU_DE]["images"] == before  # nothing was applied
+    assert control.world()["projects"][OWNER]["images"] == before  # nothing was applied
 
 
 def test_altered_security_token_is_refused(emulator):
@@ -366,7 +365,7 @@ def test_altered_security_token_is_refused(emulator):
     signer = AkSkSigner(credential["ak"], credential["sk"])
     netloc = urlsplit(emulator.info.endpoint).netloc
     query = canonical_query({"limit": 1})
-    headers = signer.sign("GET", netloc, "/v2/cloudimages", query, {"X-Project-Id": EU_DE, "X-Security-Token": credential["security_token"]})
+    headers = signer.sign("GET", netloc, "/v2/cloudimages", query, {"X-Project-Id": OWNER, "X-Security-Token": credential["security_token"]})
     url = emulator.info.endpoint + "/v2/cloudimages?" + query
     assert httpx.get(url, headers=headers).status_code == 200
     request = {"headers": headers}

@@ -13,11 +13,22 @@ name: task_results
 type: aggregate
 short_description: Records task results for the collection's end-to-end tests
 description:
-  - Appends one JSON object per finished task (name, action, status, result, and the C(started) and C(finished)
-    times as seconds since the epoch) to a list and writes it to the file named by the E(HWCLOUD_IMS_TEST_RESULTS)
-    environment variable when the run ends.
+  - Appends one JSON object per finished task (name, without the role prefix ansible-core 2.21 adds; action,
+    status, result, and the C(started) and C(finished) times as seconds since the epoch) to a list and writes it to
+    the file named by the E(HWCLOUD_IMS_TEST_RESULTS) environment variable when the run ends.
 options: {}
 """
+
+
+def task_name(name, task):
+    """The task's name as the play or role wrote it: ansible-core 2.21 reports the tasks of a role as
+    ``<role> : <name>``, where 2.17 to 2.20 report ``<name>``."""
+    role = getattr(task, "_role", None)
+    if role is not None:
+        for prefix in (role.get_name(include_role_fqcn=True), role.get_name(include_role_fqcn=False)):
+            if name.startswith(prefix + " : "):
+                return name[len(prefix) + 3 :]
+    return name
 
 
 class CallbackModule(CallbackBase):
@@ -37,12 +48,16 @@ class CallbackModule(CallbackBase):
         self.task_started = time.time()
 
     def _record(self, result, status):
+        # ansible-core 2.19 made a result's task and its return values public (task, result); 2.17 and 2.18 only
+        # have them as _task and _result.
+        task = result.task if hasattr(result, "task") else result._task  # pylint: disable=protected-access
+        values = result.result if hasattr(result, "result") else result._result  # pylint: disable=protected-access
         self.results.append(
             {
-                "name": result.task_name,
-                "action": result.task.action,
+                "name": task_name(result.task_name, task),
+                "action": task.action,
                 "status": status,
-                "result": dict(result.result),
+                "result": dict(values),
                 # Tasks run one after another on localhost, so these times tell which emulator requests a task made.
                 "started": self.task_started,
                 "finished": time.time(),
