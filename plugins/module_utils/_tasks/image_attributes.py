@@ -70,11 +70,12 @@ class UpdatePlan:
         return bool(self.operations)
 
 
-def validate_wanted(wanted):
-    """Check the wanted values against the IMS rules (before any request); returns only the ones that are set."""
+def validate_wanted(wanted, cloud_profile=None):
+    """Check the wanted values against the IMS rules of ``cloud_profile`` (before any request); returns only the ones
+    that are set."""
     wanted = {option: value for option, value in wanted.items() if value is not None}
     if "name" in wanted:
-        validate_image_name(wanted["name"])
+        validate_image_name(wanted["name"], cloud_profile=cloud_profile)
     validate_description(wanted.get("description"))
     if wanted.get("min_ram", 0) < 0:
         raise ValidationError("min_ram", "must be 0 (no minimum) or more megabytes")
