@@ -32,6 +32,23 @@ def test_invalid_image_names(name, rule):
     assert caught.value.field == "name" and rule in str(caught.value) and str(caught.value).startswith("name: ")
 
 
+@pytest.mark.parametrize("profile", [None, "otc", "huaweicloud"])
+def test_image_names_by_cloud(profile):
+    """Huawei Cloud's reference allows Chinese characters in names; the reference's 9.1 set applies elsewhere."""
+    assert validate_image_name("web 1-a_b.c", cloud_profile=profile) == "web 1-a_b.c"
+    for name in ("镜像-web", "黄金镜像 2", "\u3400x"):
+        if profile == "huaweicloud":
+            assert validate_image_name(name, cloud_profile=profile) == name
+        else:
+            with pytest.raises(ValidationError) as caught:
+                validate_image_name(name, cloud_profile=profile)
+            assert "letters, digits, hyphens (-), periods (.), underscores (_) and spaces" in str(caught.value)
+    for name in ("wéb", "이미지", "イメージ", "web/1"):
+        with pytest.raises(ValidationError) as caught:
+            validate_image_name(name, cloud_profile=profile)
+        assert "Chinese characters" in str(caught.value) if profile == "huaweicloud" else "Chinese" not in str(caught.value)
+
+
 def test_description_rules():
     assert validate_description("web golden image, commit 1a2b3c (CI #42)") is not None
     assert validate_description(None) is None
