@@ -24,6 +24,8 @@ TAG_FILTER_VALUES_MAX = 10
 _IMAGE_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9._\- ]+$")
 _IMAGE_NAME_CHARACTERS_BY_PROFILE = {"huaweicloud": re.compile(r"^[A-Za-z0-9._\- \u3400-\u4dbf\u4e00-\u9fff]+$")}
 _TAG_FORBIDDEN = "=*<>\\,|/"
+# A tag as a "key.value" string (9.2): letters, digits, "-", "_" and Chinese characters on either side.
+_TAG_WORD = re.compile(r"^[A-Za-z0-9_\-\u4e00-\u9fff]*$")
 
 
 def validate_image_name(name, field="name", cloud_profile=None):
@@ -82,6 +84,20 @@ def validate_tags(tags, field="tags"):
         _check_tag_text(value, "value", field, TAG_VALUE_MAX, allow_empty=True)
         normalized[key] = value
     return normalized
+
+
+def tag_strings(tags, field="tags"):
+    """Tags (``{key: value}``, checked by validate_tags) as the "key.value" strings of the APIs that take no tag objects
+    (9.2): keys and values may then hold only letters, digits, hyphens, underscores and Chinese characters."""
+    for key, value in tags.items():
+        for what, text in (("key", key), ("value", value)):
+            if not _TAG_WORD.match(text):
+                raise ValidationError(
+                    field,
+                    "tag %s %r: here tags travel as key.value strings, whose keys and values hold only letters, digits, -, _ and Chinese characters"
+                    % (what, text),
+                )
+    return ["%s.%s" % (key, value) for key, value in sorted(tags.items())]
 
 
 def tag_filter(tags, field="tags"):

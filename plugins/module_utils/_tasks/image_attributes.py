@@ -125,9 +125,10 @@ def _operation(attribute, raw, value, force_add):
 
 
 def _wire_value(attribute, value):
+    """The value as the PATCH body carries it: a string, as 5.1.2 (and the official SDK's model) types it."""
     if attribute.kind in ("presence", "boolean"):
         return "true" if value else "false"
-    return value
+    return str(value)
 
 
 def patch_image(ims, image, wanted):

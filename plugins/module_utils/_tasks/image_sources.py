@@ -37,7 +37,13 @@ from dataclasses import dataclass
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.ims_client import without_none
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import tags_to_list
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import split_obs_url, validate_description, validate_image_name, validate_tags
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import (
+    split_obs_url,
+    tag_strings,
+    validate_description,
+    validate_image_name,
+    validate_tags,
+)
 
 SOURCE_OPTIONS = ("instance_id", "volume_id", "image_url", "backup_id", "source_image", "local_file")
 SYSTEM_DISK_GB = (1, 1024)
@@ -88,8 +94,10 @@ class Source:
     options = ()
     # The options a source of this kind cannot do without, and the ones it sends when the user gives them.
     required = ()
-    # The option listing the further images the creation makes (data disk images), if the source takes one.
+    # The option listing the further images the creation makes (data disk images), if the source takes one, and
+    # whether their tags travel as "key.value" strings (where the API takes no tag objects for them).
     further_images = None
+    further_tag_strings = False
 
     def __init__(self, params):
         self.params = params
@@ -102,7 +110,9 @@ class Source:
             if item.get("name") is not None:  # data_images name their images after the file when left out
                 validate_image_name(item["name"], field + ".name", cloud_profile)
             validate_description(item.get("description"), field + ".description")
-            validate_tags(item.get("tags") or {}, field + ".tags")
+            tags = validate_tags(item.get("tags") or {}, field + ".tags")
+            if self.further_tag_strings:
+                tag_strings(tags, field + ".tags")
 
     def _check_options(self):
         given = {option for option in CREATION_OPTIONS if self.params.get(option) not in (None, False, [])}
@@ -126,17 +136,16 @@ class Source:
         """The ``data_images`` entries of the request (None when there are none): each item's ``own_fields(item)``
         with its name, description and tags."""
         bodies = [
-            without_none(
-                dict(
-                    own_fields(item),
-                    name=item.get("name"),
-                    description=item.get("description"),
-                    image_tags=tags_to_list(item["tags"]) if item.get("tags") else None,
-                )
-            )
+            without_none(dict(own_fields(item), name=item.get("name"), description=item.get("description"), **self._further_tags(item)))
             for item in self.further_items()
         ]
         return bodies or None
+
+    def _further_tags(self, item):
+        tags = validate_tags(item.get("tags") or {})
+        if not tags:
+            return {}
+        return {"tags": tag_strings(tags)} if self.further_tag_strings else {"image_tags": tags_to_list(tags)}
 
     @property
     def os_version(self):
@@ -171,6 +180,7 @@ class InstanceSource(Source):
     options = ("instance_id", "data_disks", "max_ram")
     required = ("instance_id",)
     further_images = "data_disks"
+    further_tag_strings = True  # 5.1.3, Table 5-5: an ECS's data disk images take tags as strings only
 
     def describe(self):
         return "an image of ECS %s" % self.params["instance_id"]

@@ -98,9 +98,10 @@ def tag_object(body):
 
 
 def request_tags(body, strings_key="tags", objects_key="image_tags"):
-    """The tags of a create request: ``tags`` (strings) or ``image_tags`` (objects), never both; at most 10."""
+    """The tags of a create request: ``tags`` (strings) or ``image_tags`` (objects), never both; at most 10. Where an
+    API takes no tag objects (``objects_key`` None), ``image_tags`` is a field it does not know."""
     strings = body.texts(strings_key)
-    objects = body.objects(objects_key)
+    objects = body.objects(objects_key) if objects_key else None
     if strings is not None and objects is not None:
         raise ImsError("IMG.0001")
     pairs = [check_tag_string(text) for text in strings or []] + [tag_object(item) for item in objects or []]

@@ -187,7 +187,7 @@ def _check_data_disks(world, project, items, server=None):
         _DataDisk(
             check_name(item.data.get("name"), world.profile_of(project.id)),
             check_description(item.data.get("description")),
-            request_tags(item),
+            request_tags(item, objects_key=None),  # Table 5-5: an ECS's data disks take tags as strings only
             _data_volume(project, item.text("volume_id", required=True), server),
         )
         for item in items

@@ -149,6 +149,19 @@ def test_malformed_bodies_are_refused(owner, content, codes):
     assert_ims_error(response, 400, *codes)
 
 
+def test_data_disk_images_of_an_ecs_take_tags_as_strings_only(owner, world):
+    """Table 5-5 lists ``tags`` (strings) for an ECS's data disks, no ``image_tags``: those are not a field there."""
+    server = next(server for server in world.servers(owner.project_id, world.STOPPED) if len(world.data_volumes(server["id"], owner.project_id)) >= 2)
+    first, second = world.data_volumes(server["id"], owner.project_id)[:2]
+    data_images = [
+        {"name": unique_name("strings"), "volume_id": first["id"], "tags": ["role.data"]},
+        {"name": unique_name("objects"), "volume_id": second["id"], "image_tags": [{"key": "role", "value": "data"}]},
+    ]
+    owner.run_job("POST", "/v2/cloudimages/action", ecs_body(server, data_images=data_images))
+    tags = [owner.image_tags(owner.images({"name": item["name"]})[0]["id"]) for item in data_images]
+    assert tags == [{"role": "data"}, {}]
+
+
 def test_quota_exhausted_is_refused(owner, control, stopped_server):
     quota = owner.quota()
     assert quota["used"] < quota["quota"] and quota["min"] <= quota["quota"] <= quota["max"]

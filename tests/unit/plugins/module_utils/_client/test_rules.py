@@ -5,7 +5,7 @@
 import pytest
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import tag_filter, validate_description, validate_image_name, validate_tags
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import tag_filter, tag_strings, validate_description, validate_image_name, validate_tags
 
 
 @pytest.mark.parametrize("name", ["web-1042", "CentOS 7.3 64bit", "a", "x" * 128, "ims_test.v2"])
@@ -47,6 +47,14 @@ def test_image_names_by_cloud(profile):
         with pytest.raises(ValidationError) as caught:
             validate_image_name(name, cloud_profile=profile)
         assert "Chinese characters" in str(caught.value) if profile == "huaweicloud" else "Chinese" not in str(caught.value)
+
+
+def test_tag_strings():
+    assert tag_strings({"role": "data", "tier": "", "团队": "蓝"}) == ["role.data", "tier.", "团队.蓝"]
+    for tags in ({"my key": "v"}, {"k": "1.2"}, {"k": "a b"}):
+        with pytest.raises(ValidationError) as caught:
+            tag_strings(tags, field="data_disks[1].tags")
+        assert str(caught.value).startswith("data_disks[1].tags: tag ") and "key.value strings" in str(caught.value)
 
 
 def test_description_rules():

@@ -86,6 +86,20 @@ def test_an_ecs_image_with_data_disks_and_tags():
     ]
 
 
+def test_data_disk_images_of_an_ecs_get_their_tags_as_strings():
+    """5.1.3 Table 5-5: an ECS's data disks take ``tags`` strings; a file import's data images take ``image_tags``."""
+    ims = Recorder()
+    disks = [{"volume_id": "v1", "name": "d1", "description": None, "tags": {"role": "data"}}]
+    select_source(params(instance_id="s", data_disks=disks)).submit(ims)
+    assert ims.calls[0][1]["data_images"] == [{"name": "d1", "volume_id": "v1", "tags": ["role.data"]}]
+    files = [{"image_url": "b:g", "min_disk": 40, "name": "g", "tags": {"role": "data"}, "quick_import": False}]
+    select_source(params(image_url="b:f", min_disk=40, data_images=files)).submit(ims)
+    assert ims.calls[1][1]["data_images"] == [{"image_url": "b:g", "min_disk": 40, "name": "g", "image_tags": [{"key": "role", "value": "data"}]}]
+    with pytest.raises(ValidationError) as raised:
+        select_source(params(instance_id="s", data_disks=[dict(disks[0], tags={"my role": "data"})]))
+    assert raised.value.field == "data_disks[1].tags"
+
+
 def test_names_of_further_images_follow_the_cloud():
     disks = [{"volume_id": "v1", "name": "数据盘", "description": None, "tags": None}]
     assert select_source(params(instance_id="s", data_disks=disks), "huaweicloud").image_count == 2
