@@ -18,8 +18,8 @@ description:
     (O(local_file)). It waits for the creation job and returns the new image.
   - B(Replicating across regions.) As with C(amazon.aws.ec2_ami_copy), the task's region (O(region)) and project
     are where the image is to exist, and O(source_region) is where O(source_image) is (one of the account's own
-    images there; the same credentials reach it: AK/SK are account-wide, a password user gets a token of the source
-    region's default project). IMS makes the replica through the IAM agency O(agency_name) (Huawei Cloud's
+    images there). The same credentials reach it - AK/SK are account-wide, a password user gets a token of the
+    source region's default project. IMS makes the replica through the IAM agency O(agency_name) (Huawei Cloud's
     C(POST /v1/cloudimages/{image_id}/cross_region_copy); the job is the source region's, the new image a private
     image of the task's project). The replica is found by O(name) in the task's region, so a re-run changes nothing.
     Open Telekom Cloud's IMS has no such API; the module says so before any request.

@@ -256,7 +256,7 @@ def test_public_and_foreign_images_are_not_replicated(source, region_api, world)
 def test_at_most_five_replications_run_at_a_time(source, control, world):
     control.settings(job_seconds=3)
     image_id = seeded_image(world, source, "web-golden-hk-1")
-    running = [replicate(source, image_id).json()["job_id"] for _ in range(5)]
+    running = [replicate(source, image_id).json()["job_id"] for _attempt in range(5)]
     assert_ims_error(replicate(source, image_id), 400, "IMG.0149")
     source.wait_job(running[0])
     assert replicate(source, image_id).status_code == 200, "once one is done, the next one runs"
