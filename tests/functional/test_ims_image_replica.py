@@ -8,6 +8,7 @@ come from ap-southeast-1. eu-de is the Open Telekom Cloud region, whose IMS has 
 """
 
 import pytest
+from test_ims_image import failed, ok
 from test_inventory import inventory
 
 SOURCE, DESTINATION = "ap-southeast-1", "ap-southeast-3"
@@ -39,19 +40,6 @@ def writes(entries):
 
 def images_named(control, project_id, name):
     return [image for image in control.world()["projects"][project_id]["images"] if image["attributes"]["name"] == name and not image["deleted"]]
-
-
-def ok(play, name):
-    recorded = play.task(name)
-    assert recorded["status"] != "failed", recorded["result"]
-    return recorded["result"]
-
-
-def failed(play, name):
-    recorded = play.task(name)
-    assert recorded["status"] == "failed", recorded["result"]
-    assert "Traceback" not in recorded["result"].get("module_stderr", "")
-    return recorded["result"]
 
 
 @pytest.mark.parametrize("auth", ["aksk", "password"])

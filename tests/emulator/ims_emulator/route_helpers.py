@@ -108,6 +108,17 @@ def owned_image(world, image_id, project_id, status=None, foreign_status=None):
     return image
 
 
+def own_private_image(world, image_id, project_id, public_code):
+    """One of the caller's private images: IMG.0027 when it cannot see it, ``public_code`` for a public image (each
+    API has its own), IMG.0047 for another project's image."""
+    image = visible_image(world, image_id, project_id)
+    if image.is_public:
+        raise ImsError(public_code)
+    if image.owner != project_id:
+        raise ImsError("IMG.0047")
+    return image
+
+
 def check_quota(project, count=1):
     """Room for ``count`` more private images in the project (IMG.0015)."""
     if len(project.image_ids) + count > project.quota.quota:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from .attributes import check_choice, check_description, check_name, split_obs_url
 from .bodies import read_object
 from .errors import GuardedRoute, ImsError
-from .route_helpers import GIB, TIB, ImageFields, check_quota, job_accepted, offered_by, transaction, visible_image
+from .route_helpers import GIB, TIB, ImageFields, check_quota, job_accepted, offered_by, own_private_image, transaction, visible_image
 from .seed import ObjectSeed
 
 router = APIRouter(route_class=GuardedRoute)
@@ -63,11 +63,7 @@ def _check_export_key(key):
 async def export_image(image_id: str, request: Request):
     body = await read_object(request)
     with transaction(request) as (world, project_id):
-        image = visible_image(world, image_id, project_id)
-        if image.is_public:
-            raise ImsError("IMG.0077")
-        if image.owner != project_id:
-            raise ImsError("IMG.0047")
+        image = own_private_image(world, image_id, project_id, "IMG.0077")
         if image.status != "active":
             raise ImsError("IMG.0046")
         if image.is_whole:
@@ -158,11 +154,7 @@ async def copy_image_cross_region(image_id: str, request: Request):
     body = await read_object(request)
     identity = request.app.state.identity
     with transaction(request) as (world, project_id):
-        source = visible_image(world, image_id, project_id)
-        if source.is_public:
-            raise ImsError("IMG.0083")
-        if source.owner != project_id:
-            raise ImsError("IMG.0047")
+        source = own_private_image(world, image_id, project_id, "IMG.0083")
         project = world.project(project_id)
         name = check_name(body.data.get("name"), world.profile_of(project_id))
         description = check_description(body.data.get("description"))

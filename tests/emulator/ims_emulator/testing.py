@@ -37,6 +37,10 @@ class EmulatorError(RuntimeError):
     """The emulator did not start, or its control API refused a call."""
 
 
+#: What the ready line tells about each region.
+REGION_KEYS = ("name", "endpoint", "iam_endpoint", "cloud_profile", "projects", "temporary_credentials")
+
+
 @dataclass(frozen=True)
 class RegionInfo:
     """One region of a running emulator, as its ready message describes it."""
@@ -92,17 +96,7 @@ class EmulatorInfo:
             projects=list(data["projects"]),
             temporary_credentials=list(data["temporary_credentials"]),
             raw=data,
-            regions=[
-                RegionInfo(
-                    name=entry["name"],
-                    endpoint=entry["endpoint"],
-                    iam_endpoint=entry["iam_endpoint"],
-                    cloud_profile=entry["cloud_profile"],
-                    projects=list(entry["projects"]),
-                    temporary_credentials=list(entry["temporary_credentials"]),
-                )
-                for entry in data.get("regions") or ()
-            ],
+            regions=[RegionInfo(**{key: entry[key] for key in REGION_KEYS}) for entry in data.get("regions") or ()],
         )
 
     @property
