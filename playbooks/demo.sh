@@ -48,8 +48,13 @@ env = {
     'HW_PROJECT_ID': builder['id'], 'HW_ACCESS_KEY': builder['ak'], 'HW_SECRET_KEY': builder['sk'],
     'IMS_CONSUMER_PROJECT_ID': apps['id'], 'IMS_CONSUMER_ACCESS_KEY': apps['ak'], 'IMS_CONSUMER_SECRET_KEY': apps['sk'],
 }
+regions = {region['name']: region for region in info['regions']}
+replication = {
+    key: {'region': name, 'project_id': regions[name]['projects'][0]['id'], 'endpoint': regions[name]['endpoint']}
+    for key, name in (('demo_hk', 'ap-southeast-1'), ('demo_sg', 'ap-southeast-3'))
+}
 with open(workdir + '/demo-world.json', 'w') as handle:
-    json.dump({'demo_builder_server_id': server_id, 'demo_apps_project_id': apps['id']}, handle)
+    json.dump(dict(replication, demo_builder_server_id=server_id, demo_apps_project_id=apps['id']), handle)
 for name, value in env.items():
     print('export %s=%s' % (name, shlex.quote(value)))
 PY

@@ -19,6 +19,9 @@ options:
       - The public cloud the region belongs to, to derive the IMS and IAM endpoints from O(region).
       - When not set, guessed from O(auth_url) or O(endpoint), else from the region (V(eu-de), V(eu-nl) and V(eu-ch2)
         are Open Telekom Cloud, every other region Huawei Cloud).
+      - It also decides the rules where the clouds differ - image names may have Chinese characters on V(huaweicloud)
+        only, and only V(huaweicloud) replicates images across regions. With endpoints of another cloud (no profile
+        guessed), the API reference's rules apply; set it to have a cloud's.
     type: str
     choices: [huaweicloud, otc]
   region:

@@ -77,6 +77,7 @@ class ImsModule:
         spec.update(argument_spec)
         self.ansible = _AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         self.params = self.ansible.params
+        self._config = None
         if (self.params.get("wait_timeout") or 0) < 0:
             self.fail("wait_timeout: must be 0 or more seconds")
 
@@ -99,6 +100,15 @@ class ImsModule:
         except ImsError as error:
             self.fail(str(error), **error_details(error))
 
+    @property
+    def config(self):
+        """The connection settings resolved from the options, the environment and clouds.yaml, once; no request is
+        needed for it, so rules that differ between clouds can be checked before connecting. Fails the task when the
+        settings do not resolve."""
+        if self._config is None:
+            self._config = self.preflight(resolve_config, {name: self.params.get(name) for name in CONNECTION_OPTIONS})
+        return self._config
+
     def run(self, task):
         """Connect, call ``task(ims)`` and exit with the dict it returns (``changed`` defaults to false)."""
         if deps.DEPS_IMPORT_ERROR:
@@ -106,8 +116,8 @@ class ImsModule:
         # Imported here, not with this file: see the module docstring.
         from ansible_collections.hwcloud.ims.plugins.module_utils._client.connection import connect  # pylint: disable=import-outside-toplevel
 
+        config = self.config
         try:
-            config = resolve_config({name: self.params.get(name) for name in CONNECTION_OPTIONS})
             if not config.validate_certs:
                 self.warn(
                     "validate_certs is false: TLS certificates are not verified, so the IMS and IAM servers are not "

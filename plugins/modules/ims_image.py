@@ -13,8 +13,16 @@ description:
   - B(Creating.) When no image of the name exists, the module creates it from exactly one source - an ECS
     (O(instance_id), with its data disks in O(data_disks)), a data disk an OS was installed on from an ISO image
     (O(volume_id)), a file in OBS (O(image_url); O(quick_import) or O(register) choose another API), a full-ECS
-    image of an ECS or of a CSBS backup (O(whole_image)), a copy of another image (O(source_image)), or a file of
-    the machine running the module (O(local_file)). It waits for the creation job and returns the new image.
+    image of an ECS or of a CSBS backup (O(whole_image)), a copy of another image (O(source_image)), a replica of an
+    image of another region (O(source_image) with O(source_region)), or a file of the machine running the module
+    (O(local_file)). It waits for the creation job and returns the new image.
+  - B(Replicating across regions.) As with C(amazon.aws.ec2_ami_copy), the task's region (O(region)) and project
+    are where the image is to exist, and O(source_region) is where O(source_image) is (one of the account's own
+    images there). The same credentials reach it - AK/SK are account-wide, a password user gets a token of the
+    source region's default project. IMS makes the replica through the IAM agency O(agency_name) (Huawei Cloud's
+    C(POST /v1/cloudimages/{image_id}/cross_region_copy); the job is the source region's, the new image a private
+    image of the task's project). The replica is found by O(name) in the task's region, so a re-run changes nothing.
+    Open Telekom Cloud's IMS has no such API; the module says so before any request.
   - B(Never a duplicate.) IMS has no idempotency key. Before creating, the module looks for the name; an image of
     the name that is still C(queued) or C(saving) is a creation in flight, which is waited for instead of being
     repeated. When the response to a creation request is lost (timeout, dropped connection), the module looks the
@@ -30,10 +38,13 @@ description:
   - B(Deleting.) O(state=absent) deletes the image and waits until it is no longer listed. Protected images and
     images still being created are refused with the reason.
   - B(Pre-flight.) Before a creation request the module checks what can be known in advance - the image quota, the
-    name, description and tag rules, the O(min_disk) range, the O(os_version) value (against the region's catalog),
-    and what the source image's own attributes forbid (copying a public, full-ECS or ISO image, or an encrypted
-    image shared with the project). What only other services know (whether the ECS is stopped, whether the OBS
-    object exists) is refused by IMS itself with an C(IMG) error code, which the failure reports.
+    name, description and tag rules (on Huawei Cloud, O(cloud_profile=huaweicloud), names may also have Chinese
+    characters), the O(min_disk) range, the O(os_version) value (against the region's catalog), and what the source
+    image's own attributes forbid (copying a public, full-ECS or ISO image, or an encrypted image shared with the
+    project; replicating to the source's own region, an encrypted, ISO or over 128 GB image, a full-ECS image without
+    O(vault_id), with an IAM agency the account does not have). What only other services know (whether the ECS is
+    stopped, whether the OBS object exists, whether five replications of the account are running already) is refused
+    by IMS itself with an C(IMG) error code, which the failure reports.
   - Throttling (HTTP 429, C(IMG.0060)) is retried with back-off, with a warning per retry.
 extends_documentation_fragment:
   - hwcloud.ims.connection
@@ -260,7 +271,32 @@ options:
   source_image:
     description:
       - Copy this image (ID or name; an own image or one shared with the project and accepted) within the region.
+      - With O(source_region), replicate this image (ID or name) of the source region's default project into the
+        task's region and project instead.
       - The copy does not inherit the source's tags; O(tags) are set on the copy.
+    type: str
+  source_region:
+    description:
+      - The region O(source_image) is in, to replicate it into the task's region (Huawei Cloud). It must not be the
+        task's region. Requires O(source_image) and O(agency_name).
+      - The source image must be active, neither encrypted nor made from an ISO file, and at most 128 GB; IMS runs
+        at most five replications of an account at a time.
+    type: str
+  agency_name:
+    description:
+      - Name of the IAM agency IMS replicates through (one that delegates to the IMS service, C(op_svc_ims), with
+        the permissions of cross-region replication in the task's region). Checked before the request when the
+        credentials may list agencies.
+    type: str
+  vault_id:
+    description:
+      - ID of a CBR vault of the task's project, required to replicate a full-ECS image (its backup goes there).
+    type: str
+  source_endpoint:
+    description:
+      - IMS endpoint of O(source_region). By default it is derived from the region and O(cloud_profile), or taken
+        from the IAM catalog of a token of the source region's project (password authentication). Needed with AK/SK
+        when O(endpoint) is given explicitly (a cloud whose endpoints cannot be derived).
     type: str
   local_file:
     description:
@@ -417,6 +453,27 @@ EXAMPLES = r"""
     local_file: /srv/images/appliance.qcow2
     os_version: Other Linux(64 bit)
     min_disk: 10
+
+- name: Replicate the golden image of ap-southeast-1 into this task's region (Huawei Cloud)
+  hwcloud.ims.ims_image:
+    region: ap-southeast-3
+    name: web-golden-1
+    source_image: web-golden-1
+    source_region: ap-southeast-1
+    agency_name: ims_admin_agency
+    tags:
+      family: web
+      channel: candidate
+  register: replica
+
+- name: Replicate a full-ECS image into a CBR vault of the destination
+  hwcloud.ims.ims_image:
+    region: ap-southeast-3
+    name: app-full-ecs
+    source_image: app-full-ecs-1
+    source_region: ap-southeast-1
+    agency_name: ims_admin_agency
+    vault_id: d23abcf5-153e-43a4-9fa2-8d6959475191
 
 - name: Start a long copy and come back for it later
   hwcloud.ims.ims_image:
@@ -1256,6 +1313,10 @@ ARGUMENT_SPEC = {
     "min_disk": {"type": "int"},
     "is_config": {"type": "bool"},
     "cmk_id": {"type": "str"},
+    "source_region": {"type": "str"},
+    "agency_name": {"type": "str"},
+    "vault_id": {"type": "str"},
+    "source_endpoint": {"type": "str"},
     "image_type": {"type": "str", "choices": list(IMAGE_TYPES)},
     "architecture": {"type": "str", "choices": list(ARCHITECTURES)},
     "source_image": {"type": "str"},
@@ -1272,9 +1333,16 @@ def main():
         argument_spec=ARGUMENT_SPEC,
         required_one_of=[("id", "name")],
         mutually_exclusive=[("instance_id", "volume_id", "image_url", "backup_id", "source_image", "local_file")],
-        required_by={"data_disks": "instance_id", "data_images": "image_url"},
+        required_by={
+            "data_disks": "instance_id",
+            "data_images": "image_url",
+            "source_region": "source_image",
+            "agency_name": "source_region",
+            "vault_id": "source_region",
+            "source_endpoint": "source_region",
+        },
     )
-    module.preflight(check_options, module.params)
+    module.preflight(check_options, module.params, module.config.cloud_profile)
 
     def run(ims):
         lifecycle = ImageLifecycle(ims, module.params, check_mode=module.check_mode, warn=module.warn)

@@ -100,16 +100,17 @@ class AnsibleRunner:
         self.cache_dir = self.workdir / "cache"
 
     def credentials_env(self, project="eu-de", auth="aksk"):
-        """Environment variables a user would export for this project and kind of credentials."""
+        """Environment variables a user would export for this project (of any region) and kind of credentials."""
         info = self.emulator.info
         entry = info.project(project)
-        env = {"HW_REGION_NAME": info.region, "HW_AUTH_URL": info.iam_endpoint}
+        region = info.region_of(project)
+        env = {"HW_REGION_NAME": region.name, "HW_AUTH_URL": region.iam_endpoint}
         if auth == "aksk":
-            env.update(HW_ACCESS_KEY=entry["ak"], HW_SECRET_KEY=entry["sk"], HW_PROJECT_ID=entry["id"], HW_IMS_ENDPOINT=info.endpoint)
+            env.update(HW_ACCESS_KEY=entry["ak"], HW_SECRET_KEY=entry["sk"], HW_PROJECT_ID=entry["id"], HW_IMS_ENDPOINT=region.endpoint)
         elif auth == "password":
             env.update(HW_USER_NAME=entry["username"], HW_USER_PASSWORD=entry["password"], HW_DOMAIN_NAME=entry["domain"], HW_PROJECT_NAME=entry["name"])
         elif auth == "token":
-            env.update(HW_AUTH_TOKEN=self.issue_token(project), HW_PROJECT_ID=entry["id"], HW_IMS_ENDPOINT=info.endpoint)
+            env.update(HW_AUTH_TOKEN=self.issue_token(project), HW_PROJECT_ID=entry["id"], HW_IMS_ENDPOINT=region.endpoint)
         else:
             raise ValueError("unknown auth kind %r" % auth)
         if info.ca_file:
@@ -217,8 +218,8 @@ def secrets(emulator):
     """Every secret the emulator hands out (the same seed serves the TLS emulator): none may ever show up in output,
     variables or cache files. Tokens a test issues itself are its own to check."""
     info = emulator.info
-    values = [project[key] for project in info.projects for key in ("password", "sk")]
-    values += [credential[key] for credential in info.temporary_credentials for key in ("sk", "security_token")]
+    values = [project[key] for region in info.regions for project in region.projects for key in ("password", "sk")]
+    values += [credential[key] for region in info.regions for credential in region.temporary_credentials for key in ("sk", "security_token")]
     return [value for value in values if value]
 
 

@@ -30,3 +30,11 @@ DEBIAN_DATA_DISKS = ("0e386a7c-bf7b-4a44-bb62-e4a453ce97fa", "7c20f3be-e7e8-4605
 ISO_TARGET_VOLUME = "c61e509f-c2a4-4b76-8279-74b54547382a"  # iso-installer-01-target
 DEBIAN_BACKUP = "81f8087a-5284-4871-bbec-5ccc396bffca"  # backup-debian-01, of builder-debian-01
 KMS_KEY = "c2af950d-225d-42f5-8faa-2e3049cf6ef5"  # ims/default
+
+# The Huawei Cloud regions: ap-southeast-1 holds the images to replicate, ap-southeast-3 is where they go
+HK_PROJECT = "83566b63c90e447b85c6cfe9e1e07ddf"  # ap-southeast-1
+SG_PROJECT = "78de6b39c85c474587f5f5f458794459"  # ap-southeast-3
+SG_APPS = "3bb1e42f82fd4ac2bc811e7d44f1dfff"  # ap-southeast-3_apps
+WEB_GOLDEN_HK = "32671919-0857-430b-abf7-2d8e594e2019"  # web-golden-hk-1 in ap-southeast-1
+HK_SERVER = "f10414b4-25d7-4f96-b6f7-f8dffbf3c779"  # builder-hk-01, stopped
+SG_VAULT = "d23abcf5-153e-43a4-9fa2-8d6959475191"  # the vault of ap-southeast-3 for full-ECS replicas' backups

@@ -8,7 +8,7 @@ eu-de_apps, pending) and ``data-disk-1`` (not shared).
 """
 
 import pytest
-from seed import APPS, OWNER, WEB_GOLDEN, WEB_SERVER
+from seed import APPS, HK_PROJECT, HK_SERVER, OWNER, SG_APPS, SG_PROJECT, WEB_GOLDEN, WEB_SERVER
 
 BUILD = {
     "golden_image_family": "web",
@@ -184,3 +184,48 @@ def test_image_retention_keeps_newest_and_spares_stable_shared_and_protected(ans
     names = set(own_images(control))
     assert not names & set(expected.values())
     assert {"web-old-1-00001", "web-old-4-00001", "web-golden-1", "web-guarded-00001"} <= names
+
+
+def test_golden_image_replicated_to_another_region(ansible, control):
+    info = ansible.emulator.info
+    build = {
+        "golden_image_family": "web",
+        "golden_image_version": "3.0",
+        "golden_image_instance_id": HK_SERVER,
+        "golden_image_promote": True,
+        "golden_image_source_region": "ap-southeast-1",
+        "golden_image_source_endpoint": info.region_info("ap-southeast-1").endpoint,
+        "golden_image_agency_name": "ims_admin_agency",
+        "golden_image_replicas": [
+            {"region": "ap-southeast-3", "project_id": SG_PROJECT, "endpoint": info.region_info("ap-southeast-3").endpoint, "share_projects": [SG_APPS]}
+        ],
+    }
+    control.clear_requests()
+    checked = ansible.play([role("build", "golden_image", **build)], project="ap-southeast-1", check=True)
+    assert checked.rc == 0, checked.stdout
+    assert writes(control.requests()) == []
+
+    played = ansible.play([role("build", "golden_image", **build)], project="ap-southeast-1")
+    assert played.rc == 0, played.stdout
+    result = facts(played, "Record the replicas")["golden_image_result"]
+    replica_id = result["replicas"]["ap-southeast-3"]
+    fingerprint = result["fingerprint"]
+    source_id, source_tags, _members = own_images(control, HK_PROJECT)["web-3.0"]
+    assert source_id == result["id"] and source_tags["channel"] == "stable"
+    replicas = own_images(control, SG_PROJECT)
+    assert list(replicas) == ["web-3.0"]
+    assert replicas["web-3.0"] == (replica_id, {"family": "web", "version": "3.0", "build": fingerprint, "channel": "stable"}, {SG_APPS: "pending"})
+
+    control.clear_requests()
+    again = ansible.play([role("build again", "golden_image", **build)], project="ap-southeast-1")
+    assert again.rc == 0, again.stdout
+    assert writes(control.requests()) == [], "a re-run changes nothing, in either region"
+    assert [task["name"] for task in again.tasks if task["result"].get("changed")] == []
+    assert facts(again, "Record the replicas")["golden_image_result"]["replicas"] == {"ap-southeast-3": replica_id}
+    assert len(own_images(control, SG_PROJECT)) == 1
+
+
+def test_golden_image_replication_needs_its_settings(ansible):
+    build = dict(BUILD, golden_image_replicas=[{"region": "ap-southeast-3"}])
+    played = ansible.play([dict(role("build", "golden_image", **build), ignore_errors=True)])
+    assert "Replicating to golden_image_replicas needs golden_image_source_region" in played.task("Check the replication settings")["result"]["msg"]

@@ -18,6 +18,8 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._client.session import
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.timestamps import parse_time
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.token_cache import CachedToken, cache_key
 
+# Huawei Cloud IAM's own APIs (agencies) live beside Keystone's /v3, under /v3.0.
+_KEYSTONE_VERSION = re.compile(r"/v3/?$")
 # A catalog URL may end in an API version and a project ID ("https://ims.example.com/v2/<project>"); the client
 # adds those itself, so they are cut off.
 _CATALOG_URL_SUFFIX = re.compile(r"/v\d+(\.\d+)?(/[0-9A-Fa-f-]{32,36})?/?$")
@@ -152,12 +154,28 @@ class IamClient:
 
     def project_id(self, name, auth):
         """The ID of the project called ``name`` (``GET /v3/projects?name=``), authenticated with ``auth``."""
-        action = "look up the ID of project %s" % name
+        return self.project(name, auth, "look up the ID of project %s" % name)["id"]
+
+    def project(self, name, auth, action=None):
+        """The project called ``name`` as IAM lists it (``id``, ``name``, ``domain_id``, ...), authenticated with ``auth``."""
+        action = action or "look up project %s" % name
         response = self._session.request("GET", self.auth_url, "/projects", action, params={"name": name}, auth=auth)
         projects = [project for project in read_json(response, action).get("projects") or () if project.get("name") == name]
         if len(projects) != 1:
             raise UnexpectedResponseError(action, response.status_code, message="IAM knows %d projects named %r" % (len(projects), name))
-        return projects[0]["id"]
+        return projects[0]
+
+    def projects(self, auth):
+        """Every project of the account IAM lists to ``auth`` (``GET /v3/projects``)."""
+        action = "list the projects of the account"
+        return read_json(self._session.request("GET", self.auth_url, "/projects", action, auth=auth), action).get("projects") or []
+
+    def agencies(self, domain_id, name, auth):
+        """The agencies called ``name`` of account ``domain_id`` (Huawei Cloud's ``GET /v3.0/OS-AGENCY/agencies``)."""
+        action = "look up IAM agency %s" % name
+        base = _KEYSTONE_VERSION.sub("", self.auth_url)
+        response = self._session.request("GET", base, "/v3.0/OS-AGENCY/agencies", action, params={"domain_id": domain_id, "name": name}, auth=auth)
+        return [agency for agency in read_json(response, action).get("agencies") or () if agency.get("name") == name]
 
     def _token_from(self, response, token, action):
         body = read_json(response, action).get("token") or {}

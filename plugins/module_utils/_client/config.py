@@ -71,8 +71,8 @@ SETTINGS = (
     Setting("cloud", "Name of a cloud in clouds.yaml (searched in the current directory, ~/.config/openstack and /etc/openstack).", env=("OS_CLOUD",)),
     Setting(
         "cloud_profile",
-        "Which public cloud the region belongs to, to derive the IMS and IAM URLs; guessed from I(auth_url), I(endpoint) "
-        "or the region (C(eu-de), C(eu-nl) and C(eu-ch2) are Open Telekom Cloud) when not set.",
+        "Which public cloud the region belongs to, to derive the IMS and IAM URLs and to follow its rules where the clouds differ; "
+        "guessed from I(auth_url), I(endpoint) or the region (C(eu-de), C(eu-nl) and C(eu-ch2) are Open Telekom Cloud) when not set.",
         choices=tuple(PROFILES),
     ),
     Setting("region", "Region, for example C(eu-de) or C(ap-southeast-1).", env=("HW_REGION_NAME", "OS_REGION_NAME"), clouds_yaml=("region_name",)),

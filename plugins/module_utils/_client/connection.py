@@ -12,11 +12,15 @@ or a pre-issued token inspected for its catalog); else ``GET {auth_url}/projects
 IMS endpoint: the configured one (or the one derived from region and cloud profile, see config.py); else the
 ``image`` service of the IAM catalog for the region.
 
+The client's ``account`` reaches further with the same credentials: ``ims.account.client_for_region(region)`` is a
+client of the region's default project (AK/SK are account-wide; a password user gets a token scoped to that
+project), and ``ims.account`` looks up the account's projects and IAM agencies.
+
 Internal to this collection, may change in any release.
 """
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.auth import AkSkAuth, IamClient, PasswordToken, StaticToken, TokenAuth
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import AUTH_AKSK, AUTH_PASSWORD
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import AUTH_AKSK, AUTH_PASSWORD, AUTH_TOKEN, PROFILES
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ConfigError
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.ims_client import ImsClient
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.session import HttpSession, RetryPolicy
@@ -56,7 +60,67 @@ def connect(config, on_retry=None, on_warning=None, session=None, transport=None
         if owns_session:
             session.close()
         raise
-    return ImsClient(session, endpoint, project_id, auth, owns_session=owns_session)
+    account = Account(config, session, auth, on_warning)
+    return ImsClient(session, endpoint, project_id, auth, owns_session=owns_session, account=account)
+
+
+class Account:
+    """What one set of connection settings reaches beyond the project it connected to: the account's other regions,
+    its projects and its IAM agencies. Every client it makes shares the session (and its check-mode guard)."""
+
+    def __init__(self, config, session, auth, on_warning=None):
+        self.config = config
+        self._session = session
+        self._auth = auth
+        self._on_warning = on_warning
+        self._iam = IamClient(session, config.auth_url, config.region) if config.auth_url else None
+
+    @property
+    def region(self):
+        return self.config.region
+
+    @property
+    def cloud_profile(self):
+        return self.config.cloud_profile
+
+    def client_for_region(self, region, endpoint=None):
+        """An ImsClient of ``region``'s default project (the project named after the region) with the same credentials.
+
+        The IMS endpoint: ``endpoint``; else, when this connection's endpoint is its cloud's for its region, that
+        cloud's for ``region``; else the IAM catalog of a token of the project (password authentication). Raises
+        ConfigError when none applies (AK/SK with an endpoint of another cloud), or for a pre-issued token, which
+        is scoped to one project.
+        """
+        if self.config.auth_method == AUTH_TOKEN:
+            raise ConfigError("a pre-issued token (auth_token) is scoped to one project, so it cannot reach region %s; use AK/SK or a password" % region)
+        endpoint = endpoint or self._derived_endpoint(region)
+        if endpoint is None and self.config.auth_method == AUTH_AKSK:
+            raise ConfigError(
+                "no IMS endpoint for region %s: the endpoint %s is not derived from region %s and a cloud profile, so the one of %s cannot be "
+                "derived either, and AK/SK credentials come with no IAM catalog; give region %s's endpoint"
+                % (region, self.config.endpoint, self.config.region, region, region)
+            )
+        settings = self.config.replace(region=region, project_id=None, project_name=region, endpoint=endpoint)
+        return connect(settings, on_warning=self._on_warning, session=self._session)
+
+    def _derived_endpoint(self, region):
+        profile = PROFILES.get(self.config.cloud_profile or "")
+        if profile is None or self.config.endpoint != profile.ims.format(region=self.config.region):
+            return None
+        return profile.ims.format(region=region)
+
+    def project(self, project_id):
+        """The account's project with this ID as IAM lists it (``id``, ``name``, ``domain_id``, ...), or None."""
+        return next((project for project in self._require_iam().projects(self._auth) if project.get("id") == project_id), None)
+
+    def agencies(self, domain_id, name):
+        """The IAM agencies of account ``domain_id`` called ``name``."""
+        return self._require_iam().agencies(domain_id, name, self._auth)
+
+    def _require_iam(self):
+        if self._iam is None:
+            raise ConfigError("no IAM endpoint: set auth_url (or region and cloud_profile)")
+        return self._iam
 
 
 def _authenticate(config, session, on_warning):

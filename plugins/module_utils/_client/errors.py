@@ -98,6 +98,18 @@ class UnexpectedResponseError(ApiError):
     """A successful HTTP status with a body this client cannot read."""
 
 
+class UnsupportedApiError(ApiError):
+    """The cloud's IMS does not offer the API (its gateway answered 404 APIGW.0101): names the cloud and the API."""
+
+    def __init__(self, error, api, cloud):
+        self.api, self.cloud = api, cloud
+        super().__init__(error.action, error.status, error.code, error.message, error.request_id, error.method, error.url)
+
+    def _describe(self):
+        text = "%s failed: the IMS of %s has no API %s (HTTP %s %s" % (self.action, self.cloud, self.api, self.status, self.code)
+        return text + (", request id %s)" % self.request_id if self.request_id else ")")
+
+
 class JobFailedError(ImsError):
     """An asynchronous IMS job ended in FAIL; carries the job and its ``error_code`` and ``fail_reason``."""
 

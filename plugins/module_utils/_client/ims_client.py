@@ -11,17 +11,36 @@ Internal to this collection, may change in any release.
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client import pagination
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.auth import AkSkAuth
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import NotFoundError, UnexpectedResponseError, ValidationError, WaitTimeoutError
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import (
+    ApiError,
+    NotFoundError,
+    UnexpectedResponseError,
+    UnsupportedApiError,
+    ValidationError,
+    WaitTimeoutError,
+)
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import Image, Job, Member, Quota
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import tag_filter
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.session import quote_segment, read_json, stream_size
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import Poller, wait_for_job
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import MEMBER_ANSWERS, attribute_name, tags_to_dict, tags_to_list, without_none
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import (
+    CROSS_REGION_COPY_API,
+    MEMBER_ANSWERS,
+    attribute_name,
+    tags_to_dict,
+    tags_to_list,
+    without_none,
+)
 
 GLANCE_PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
 OCTET_STREAM = "application/octet-stream"
 # The API gateway refuses AK/SK-signed bodies above 12 MB; uploads need token authentication.
 AKSK_BODY_LIMIT = 12 * 1024 * 1024
+# What the API gateway answers for an API the cloud does not offer; what IMS answers for a job it does not know.
+UNKNOWN_API = "APIGW.0101"
+UNKNOWN_JOB = "IMG.0023"
+# The clouds of the connection settings' profiles, for messages.
+CLOUD_NAMES = {"otc": "Open Telekom Cloud", "huaweicloud": "Huawei Cloud"}
 # Query filters of GET /v2/cloudimages whose wire names carry the "__" prefix, by normalized name. Other filters
 # (name, status, visibility, owner, id, protected, tag, member_status, disk_format, created_at, sort_key, ...)
 # have the same name on the wire.
@@ -54,14 +73,34 @@ def query_filters(filters):
 
 
 class ImsClient:
-    """IMS calls for one project at one endpoint. Build it with ``connection.connect(config)``; close it when done."""
+    """IMS calls for one project at one endpoint. Build it with ``connection.connect(config)``; close it when done.
 
-    def __init__(self, session, endpoint, project_id, auth, owns_session=True):
+    ``account`` (a ``connection.Account``, None for a bare client) is what the same credentials reach beyond this
+    project: its region and cloud, the account's other regions, its IAM.
+    """
+
+    def __init__(self, session, endpoint, project_id, auth, owns_session=True, account=None):
         self.session = session
         self.endpoint = endpoint.rstrip("/")
         self.project_id = project_id
         self._auth = auth
         self._owns_session = owns_session
+        self.account = account
+
+    @property
+    def region(self):
+        """The region of this client's project (None when unknown)."""
+        return self.account.region if self.account else None
+
+    @property
+    def cloud_profile(self):
+        """``otc``, ``huaweicloud`` or None (another cloud, or unknown): where the clouds' rules differ."""
+        return self.account.cloud_profile if self.account else None
+
+    @property
+    def cloud_name(self):
+        """The cloud, for messages: its name, else the IMS endpoint."""
+        return CLOUD_NAMES.get(self.cloud_profile) or "the cloud at %s" % self.endpoint
 
     def __repr__(self):
         return "ImsClient(endpoint=%r, project_id=%r, auth=%r)" % (self.endpoint, self.project_id, self._auth)
@@ -195,6 +234,21 @@ class ImsClient:
         body = without_none({"name": name, "description": description, "cmk_id": cmk_id})
         return self._job("POST", "/v1/cloudimages/%s/copy" % quote_segment(image_id), "copy image %s to %r" % (image_id, name), body)
 
+    def copy_image_cross_region(self, image_id, name, region, project_name, agency_name, description=None, vault_id=None):
+        """POST /v1/cloudimages/{id}/cross_region_copy (Huawei Cloud): a replica of this region's image in project
+        ``project_name`` of ``region``, made through IAM agency ``agency_name`` (and, for a full-ECS image, into CBR
+        vault ``vault_id`` there). The job is this region's. Raises UnsupportedApiError where IMS lacks the API."""
+        body = without_none(
+            {"name": name, "description": description, "region": region, "project_name": project_name, "agency_name": agency_name, "vault_id": vault_id}
+        )
+        path = "/v1/cloudimages/%s/cross_region_copy" % quote_segment(image_id)
+        try:
+            return self._job("POST", path, "replicate image %s to %r in %s" % (image_id, name, region), body)
+        except NotFoundError as error:
+            if error.code == UNKNOWN_API:
+                raise UnsupportedApiError(error, CROSS_REGION_COPY_API + " (replicating images across regions)", self.cloud_name) from None
+            raise
+
     def export_image(self, image_id, bucket_url, file_format=None, quick=None):
         """POST /v1/cloudimages/{id}/file: export to OBS ``bucket_url`` ("bucket:file")."""
         body = without_none({"bucket_url": bucket_url, "file_format": file_format, "is_quick_export": quick})
@@ -283,9 +337,15 @@ class ImsClient:
     # --- jobs and quota ---------------------------------------------------------------------------------------
 
     def get_job(self, job_id):
-        """The job (GET /v1/{project_id}/jobs/{id}); raises NotFoundError while the service does not know it yet."""
+        """The job (GET /v1/{project_id}/jobs/{id}); raises NotFoundError while the service does not know it (yet): a 404,
+        or the error table's 400 IMG.0023 for a job it does not know."""
         path = "/v1/%s/jobs/%s" % (quote_segment(self.project_id), quote_segment(job_id))
-        return Job.from_api(self._json("GET", path, "get job %s" % job_id))
+        try:
+            return Job.from_api(self._json("GET", path, "get job %s" % job_id))
+        except ApiError as error:
+            if error.code == UNKNOWN_JOB and not isinstance(error, NotFoundError):
+                raise NotFoundError(error.action, error.status, error.code, error.message, error.request_id, error.method, error.url) from None
+            raise
 
     def wait_for_job(self, job_id, timeout=1800, on_progress=None, not_found_grace=60, poller=None):
         """Wait until the job succeeds and return it; see jobs.wait_for_job."""

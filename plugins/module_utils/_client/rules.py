@@ -19,20 +19,27 @@ TAG_VALUE_MAX = 43
 TAGS_PER_IMAGE_MAX = 10
 TAG_FILTER_KEYS_MAX = 10
 TAG_FILTER_VALUES_MAX = 10
+# Image names by cloud profile: letters, digits, "-", ".", "_" and spaces (section 9.1); Huawei Cloud's own reference
+# (its Chinese edition) also allows Chinese characters. A cloud of no known profile gets the reference's set.
 _IMAGE_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9._\- ]+$")
+_IMAGE_NAME_CHARACTERS_BY_PROFILE = {"huaweicloud": re.compile(r"^[A-Za-z0-9._\- \u3400-\u4dbf\u4e00-\u9fff]+$")}
 _TAG_FORBIDDEN = "=*<>\\,|/"
+# A tag as a "key.value" string (9.2): letters, digits, "-", "_" and Chinese characters on either side.
+_TAG_WORD = re.compile(r"^[A-Za-z0-9_\-\u4e00-\u9fff]*$")
 
 
-def validate_image_name(name, field="name"):
-    """1 to 128 characters: letters, digits, "-", ".", "_" and spaces, not starting or ending with a space."""
+def validate_image_name(name, field="name", cloud_profile=None):
+    """1 to 128 characters: letters, digits, "-", ".", "_" and spaces (on Huawei Cloud, ``cloud_profile``
+    ``huaweicloud``, also Chinese characters), not starting or ending with a space."""
     if not isinstance(name, str) or not name:
         raise ValidationError(field, "an image name is required")
     if len(name) > IMAGE_NAME_MAX:
         raise ValidationError(field, "an image name has at most %d characters (got %d)" % (IMAGE_NAME_MAX, len(name)))
     if name != name.strip(" "):
         raise ValidationError(field, "an image name cannot start or end with a space")
-    if not _IMAGE_NAME_CHARACTERS.match(name):
-        raise ValidationError(field, "an image name may contain only letters, digits, hyphens (-), periods (.), underscores (_) and spaces")
+    if not _IMAGE_NAME_CHARACTERS_BY_PROFILE.get(cloud_profile, _IMAGE_NAME_CHARACTERS).match(name):
+        chinese = ", spaces and Chinese characters" if cloud_profile in _IMAGE_NAME_CHARACTERS_BY_PROFILE else " and spaces"
+        raise ValidationError(field, "an image name may contain only letters, digits, hyphens (-), periods (.), underscores (_)%s" % chinese)
     return name
 
 
@@ -77,6 +84,20 @@ def validate_tags(tags, field="tags"):
         _check_tag_text(value, "value", field, TAG_VALUE_MAX, allow_empty=True)
         normalized[key] = value
     return normalized
+
+
+def tag_strings(tags, field="tags"):
+    """Tags (``{key: value}``, checked by validate_tags) as the "key.value" strings of the APIs that take no tag objects
+    (9.2): keys and values may then hold only letters, digits, hyphens, underscores and Chinese characters."""
+    for key, value in tags.items():
+        for what, text in (("key", key), ("value", value)):
+            if not _TAG_WORD.match(text):
+                raise ValidationError(
+                    field,
+                    "tag %s %r: here tags travel as key.value strings, whose keys and values hold only letters, digits, -, _ and Chinese characters"
+                    % (what, text),
+                )
+    return ["%s.%s" % (key, value) for key, value in sorted(tags.items())]
 
 
 def tag_filter(tags, field="tags"):

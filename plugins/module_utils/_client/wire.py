@@ -10,6 +10,9 @@ Internal to this collection, may change in any release.
 
 import re
 
+# The API that replicates an image to another region, which not every cloud's IMS has (named in messages).
+CROSS_REGION_COPY_API = "POST /v1/cloudimages/{image_id}/cross_region_copy"
+
 # A member's answers to a share; a member that has not answered yet is pending.
 MEMBER_ANSWERS = ("accepted", "rejected")
 MEMBER_PENDING = "pending"

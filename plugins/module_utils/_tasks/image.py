@@ -40,7 +40,8 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._client.token_cache im
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import LOST_RESPONSE_GRACE, poll_until, send_once
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_attributes import MUTABLE_OPTIONS, patch_image, plan_update, validate_wanted
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_ref import ImageReferenceError, check_owned, is_image_id, require_image, single_match
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources import SOURCE_OPTIONS, CopySource, Submitted, select_source
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_replica import check_replication_target, prepare_replica
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources import SOURCE_OPTIONS, CopySource, ReplicaSource, Submitted, select_source
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_tag import apply_tag_plan, plan_tags
 
 IMAGE_STATES = ("present", "absent")
@@ -90,10 +91,11 @@ class ImageRequest:
     source: object = None
 
 
-def check_options(params):
+def check_options(params, cloud_profile=None):
     """Every rule of the options that needs no request (step 1 of the module docstring); returns the ImageRequest.
 
-    The module runs this before it connects, so that bad input fails at the cost of the argument check.
+    ``cloud_profile`` (``otc``, ``huaweicloud`` or None) decides the rules where clouds differ (image names). The
+    module runs this before it connects, so that bad input fails at the cost of the argument check.
     """
     for option in SOURCE_OPTIONS:
         # An empty source is no source: refused, rather than taken as not given (and the creation options then ignored).
@@ -101,14 +103,14 @@ def check_options(params):
             raise ValidationError(option, "must not be empty; leave the option out to give no %s" % option)
     if params["state"] == "absent":
         if not params.get("id"):
-            validate_image_name(params["name"])
+            validate_image_name(params["name"], cloud_profile=cloud_profile)
         return ImageRequest(wanted={})
-    wanted = validate_wanted({option: params.get(option) for option in MUTABLE_OPTIONS})
+    wanted = validate_wanted({option: params.get(option) for option in MUTABLE_OPTIONS}, cloud_profile)
     if not params.get("id"):
         wanted.pop("name", None)  # the name identifies the image; only an image given by ID is renamed
     plan_tags({}, params.get("tags"), params["purge_tags"])  # validates the tags
     # Without a source the task only manages an existing image; creation options then only feed the warnings.
-    source = select_source(params) if any(params.get(option) for option in SOURCE_OPTIONS) else None
+    source = select_source(params, cloud_profile) if any(params.get(option) for option in SOURCE_OPTIONS) else None
     return ImageRequest(wanted=wanted, source=source)
 
 
@@ -130,8 +132,10 @@ class ImageLifecycle:
 
     def present(self):
         params = self.params
-        request = check_options(params)
+        request = check_options(params, self.ims.cloud_profile)
         wanted, source = request.wanted, request.source
+        if isinstance(source, ReplicaSource):
+            check_replication_target(self.ims, params)
 
         # Tasks of other forks on this controller that create the same name wait here until this one's creation is
         # visible (IMS has no idempotency key: two lookups before two creations would make two images).
@@ -201,7 +205,7 @@ class ImageLifecycle:
             return dict(result, image=None, images=[])
         image_ids = [submitted.image_id] if submitted.image_id else []
         if submitted.job_id:
-            job = self.ims.wait_for_job(submitted.job_id, timeout=self.remaining())
+            job = (submitted.job_client or self.ims).wait_for_job(submitted.job_id, timeout=self.remaining())
             result["job"] = job.to_dict()
             image_ids = job.image_ids or image_ids
         image = self.wait_until_settled(image_ids[0])
@@ -226,7 +230,9 @@ class ImageLifecycle:
                 "%r is not an OS version this region accepts (the values of GET /v1/cloudimages/os_version, "
                 "for example 'Ubuntu 18.04 server 64bit')" % source.os_version,
             )
-        if isinstance(source, CopySource):
+        if isinstance(source, ReplicaSource):
+            prepare_replica(self.ims, source, self.warn)
+        elif isinstance(source, CopySource):
             source.source = require_image(self.ims, source.source_image, own_only=False)
             check_copyable(source.source, self.ims.project_id, self.params.get("cmk_id"))
         if source.kind == "local_file":
@@ -294,7 +300,7 @@ class ImageLifecycle:
 
     def absent(self):
         params = self.params
-        check_options(params)
+        check_options(params, self.ims.cloud_profile)
         image = self.find()
         if image is None:
             return {"changed": False, "image": None}

@@ -70,11 +70,12 @@ class UpdatePlan:
         return bool(self.operations)
 
 
-def validate_wanted(wanted):
-    """Check the wanted values against the IMS rules (before any request); returns only the ones that are set."""
+def validate_wanted(wanted, cloud_profile=None):
+    """Check the wanted values against the IMS rules of ``cloud_profile`` (before any request); returns only the ones
+    that are set."""
     wanted = {option: value for option, value in wanted.items() if value is not None}
     if "name" in wanted:
-        validate_image_name(wanted["name"])
+        validate_image_name(wanted["name"], cloud_profile=cloud_profile)
     validate_description(wanted.get("description"))
     if wanted.get("min_ram", 0) < 0:
         raise ValidationError("min_ram", "must be 0 (no minimum) or more megabytes")
@@ -124,9 +125,10 @@ def _operation(attribute, raw, value, force_add):
 
 
 def _wire_value(attribute, value):
+    """The value as the PATCH body carries it: a string, as 5.1.2 (and the official SDK's model) types it."""
     if attribute.kind in ("presence", "boolean"):
         return "true" if value else "false"
-    return value
+    return str(value)
 
 
 def patch_image(ims, image, wanted):

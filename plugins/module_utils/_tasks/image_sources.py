@@ -17,6 +17,8 @@ source             request                                                      
 + ``register``     POST /v2/images, then PUT /v1/cloudimages/{id}/upload            6.1.6, 5.1.6
 ``whole_image``    POST /v1/cloudimages/wholeimages/action (ECS or ``backup_id``)   5.1.5
 ``source_image``   POST /v1/cloudimages/{id}/copy                                   5.4.1
++ ``source_region`` POST /v1/cloudimages/{id}/cross_region_copy to the source     Huawei Cloud: "Replicating an
+                   region: a replica in the task's region and project               Image Across Regions"
 ``local_file``     POST /v2/images, then PUT /v2/images/{id}/file (streamed)        6.1.6, 6.1.4
 =================  ==============================================================  ==============================
 
@@ -33,7 +35,13 @@ import os
 from dataclasses import dataclass
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import split_obs_url, validate_description, validate_image_name, validate_tags
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import (
+    split_obs_url,
+    tag_strings,
+    validate_description,
+    validate_image_name,
+    validate_tags,
+)
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import tags_to_list, without_none
 
 SOURCE_OPTIONS = ("instance_id", "volume_id", "image_url", "backup_id", "source_image", "local_file")
@@ -46,6 +54,10 @@ OS_TYPES = ("Linux", "Windows", "Other")
 ARCHITECTURES = ("x86", "arm")
 # Options that describe how an image is made: given for an existing image they cannot change it (see ims_image).
 CREATION_OPTIONS = SOURCE_OPTIONS + (
+    "source_region",
+    "agency_name",
+    "vault_id",
+    "source_endpoint",
     "whole_image",
     "data_disks",
     "quick_import",
@@ -65,10 +77,12 @@ CREATION_OPTIONS = SOURCE_OPTIONS + (
 
 @dataclass(frozen=True)
 class Submitted:
-    """What a creation request returned: the job to wait for and/or the image it made right away."""
+    """What a creation request returned: the job to wait for and/or the image it made right away. ``job_client`` is the
+    ImsClient that sees the job when it is not the task's own (a replication's job is the source region's)."""
 
     job_id: str | None = None
     image_id: str | None = None
+    job_client: object = None
 
 
 class Source:
@@ -79,18 +93,25 @@ class Source:
     options = ()
     # The options a source of this kind cannot do without, and the ones it sends when the user gives them.
     required = ()
-    # The option listing the further images the creation makes (data disk images), if the source takes one.
+    # The option listing the further images the creation makes (data disk images), if the source takes one, and
+    # whether their tags travel as "key.value" strings (where the API takes no tag objects for them).
     further_images = None
+    further_tag_strings = False
 
     def __init__(self, params):
         self.params = params
         self._check_options()
+
+    def check_further_images(self, cloud_profile=None):
+        """The name, description and tags of every further image, by the rules of ``cloud_profile`` (the task's cloud)."""
         for number, item in enumerate(self.further_items(), 1):
             field = "%s[%d]" % (self.further_images, number)
             if item.get("name") is not None:  # data_images name their images after the file when left out
-                validate_image_name(item["name"], field + ".name")
+                validate_image_name(item["name"], field + ".name", cloud_profile)
             validate_description(item.get("description"), field + ".description")
-            validate_tags(item.get("tags") or {}, field + ".tags")
+            tags = validate_tags(item.get("tags") or {}, field + ".tags")
+            if self.further_tag_strings:
+                tag_strings(tags, field + ".tags")
 
     def _check_options(self):
         given = {option for option in CREATION_OPTIONS if self.params.get(option) not in (None, False, [])}
@@ -114,17 +135,16 @@ class Source:
         """The ``data_images`` entries of the request (None when there are none): each item's ``own_fields(item)``
         with its name, description and tags."""
         bodies = [
-            without_none(
-                dict(
-                    own_fields(item),
-                    name=item.get("name"),
-                    description=item.get("description"),
-                    image_tags=tags_to_list(item["tags"]) if item.get("tags") else None,
-                )
-            )
+            without_none(dict(own_fields(item), name=item.get("name"), description=item.get("description"), **self._further_tags(item)))
             for item in self.further_items()
         ]
         return bodies or None
+
+    def _further_tags(self, item):
+        tags = validate_tags(item.get("tags") or {})
+        if not tags:
+            return {}
+        return {"tags": tag_strings(tags)} if self.further_tag_strings else {"image_tags": tags_to_list(tags)}
 
     @property
     def os_version(self):
@@ -159,6 +179,7 @@ class InstanceSource(Source):
     options = ("instance_id", "data_disks", "max_ram")
     required = ("instance_id",)
     further_images = "data_disks"
+    further_tag_strings = True  # 5.1.3, Table 5-5: an ECS's data disk images take tags as strings only
 
     def describe(self):
         return "an image of ECS %s" % self.params["instance_id"]
@@ -319,6 +340,39 @@ class CopySource(Source):
         return Submitted(job_id=ims.copy_image(self.source.id, self.params["name"], self.params.get("description"), self.params.get("cmk_id")))
 
 
+class ReplicaSource(CopySource):
+    """A replica of an image of another region (``source_region``) of the account, made by IMS through the IAM agency
+    ``agency_name`` (Huawei Cloud). The request goes to the source region; the replica lands in the task's region and
+    project. The pre-flight checks resolve ``source``, ``source_client`` (the source region's) and ``project_name``
+    (the task's project, the destination)."""
+
+    kind = "replica"
+    label = "source_image and source_region"
+    options = ("source_image", "source_region", "agency_name", "vault_id", "source_endpoint")
+    required = ("source_image", "source_region", "agency_name")
+
+    def __init__(self, params):
+        super().__init__(params)
+        self.source_client = None
+        self.project_name = None
+
+    def describe(self):
+        return "a replica of image %s of region %s" % (self.params["source_image"], self.params["source_region"])
+
+    def submit(self, ims):
+        params = self.params
+        job_id = self.source_client.copy_image_cross_region(
+            self.source.id,
+            params["name"],
+            ims.region,
+            self.project_name,
+            params["agency_name"],
+            description=params.get("description"),
+            vault_id=params.get("vault_id"),
+        )
+        return Submitted(job_id=job_id, job_client=self.source_client)
+
+
 class _MetadataSource(Source):
     """Image metadata first (POST /v2/images), then its file: the base of registration and upload."""
 
@@ -407,8 +461,15 @@ class LocalFileSource(_MetadataSource):
         return Submitted(image_id=image_id)
 
 
-def select_source(params):
-    """The Source the creation options name; raises ValidationError when they name none, several, or break a rule."""
+def select_source(params, cloud_profile=None):
+    """The Source the creation options name; raises ValidationError when they name none, several, or break a rule
+    (names by the rules of ``cloud_profile``, the task's cloud)."""
+    source = _named_source(params)
+    source.check_further_images(cloud_profile)
+    return source
+
+
+def _named_source(params):
     named = [option for option in SOURCE_OPTIONS if params.get(option)]
     if params.get("whole_image"):
         if set(named) - {"instance_id", "backup_id"} or len(named) != 1:
@@ -425,6 +486,8 @@ def select_source(params):
         return RegisterSource(params) if params.get("register") else FileImportSource(params)
     if source == "backup_id":
         raise ValidationError("backup_id", "a CSBS backup makes a full-ECS image: set whole_image to true")
+    if source == "source_image" and params.get("source_region"):
+        return ReplicaSource(params)
     classes = {"instance_id": InstanceSource, "volume_id": VolumeSource, "source_image": CopySource, "local_file": LocalFileSource}
     return classes[source](params)
 
@@ -439,4 +502,4 @@ def _who_takes(option):
     return "images made with %s" % " or ".join(takers) if takers else "no creation source"
 
 
-_SOURCES = (InstanceSource, WholeImageSource, VolumeSource, FileImportSource, QuickImportSource, CopySource, RegisterSource, LocalFileSource)
+_SOURCES = (InstanceSource, WholeImageSource, VolumeSource, FileImportSource, QuickImportSource, CopySource, ReplicaSource, RegisterSource, LocalFileSource)

@@ -1,6 +1,9 @@
 # Copyright: contributors to hwcloud.ims
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""``python -m ims_emulator``: serve the emulator, print one JSON "ready" line on stdout, log to stderr."""
+"""``python -m ims_emulator``: serve the emulator, print one JSON "ready" line on stdout, log to stderr.
+
+Every region of the seed gets a port of its own: the first one ``--port``, the others free ports.
+"""
 
 import argparse
 import ipaddress
@@ -54,16 +57,33 @@ def bind_socket(host, port):
     return sock
 
 
-def ready_message(app, endpoint, ca_file):
-    projects, temporary = app.state.identity.advertised_credentials()
+def region_entry(app, region, endpoint):
+    """What the ready line tells about one region: its endpoints, cloud and the credentials of its projects."""
+    projects, temporary = app.state.identity.advertised_credentials(region)
     return {
+        "name": region,
         "endpoint": endpoint,
         "iam_endpoint": endpoint + "/v3",
-        "region": app.state.identity.region,
-        "ca_file": ca_file,
-        "control_endpoint": endpoint + "/_emulator",
+        "cloud_profile": app.state.world.regions[region],
         "projects": projects,
         "temporary_credentials": temporary,
+    }
+
+
+def ready_message(app, ca_file):
+    """The ready line: the first region's endpoints and credentials at the top level, as before there were several,
+    and every region under ``regions``."""
+    regions = [region_entry(app, region, endpoint) for region, endpoint in app.state.region_endpoints.items()]
+    first = regions[0]
+    return {
+        "endpoint": first["endpoint"],
+        "iam_endpoint": first["iam_endpoint"],
+        "region": first["name"],
+        "ca_file": ca_file,
+        "control_endpoint": first["endpoint"] + "/_emulator",
+        "projects": first["projects"],
+        "temporary_credentials": first["temporary_credentials"],
+        "regions": regions,
     }
 
 
@@ -89,16 +109,32 @@ def _stopped_by_signal(signum, _frame):
     LOG.info("stopped by %s", signal.Signals(signum).name)
 
 
-def serve(args, tls):
+def bind_regions(app, host, first_port, scheme):
+    """One listening socket per region (the first on ``first_port``, the others on free ports); records the ports
+    and URLs in the app's state and returns the sockets."""
+    sockets = []
     try:
-        sock = bind_socket(args.host, args.port)
+        for number, region in enumerate(app.state.world.regions):
+            sock = bind_socket(host, first_port if number == 0 else 0)
+            sockets.append(sock)
+            # The URL names the address actually bound: "localhost" may resolve to another address family for the client.
+            address, port = sock.getsockname()[:2]
+            app.state.region_ports[port] = region
+            app.state.region_endpoints[region] = "%s://%s:%d" % (scheme, "[%s]" % address if ":" in address else address, port)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def serve(args, tls):
+    app = create_app(EmulatorConfig(seed_path=args.seed, job_seconds=args.job_seconds, token_lifetime=args.token_lifetime))
+    try:
+        sockets = bind_regions(app, args.host, args.port, "https" if tls else "http")
     except OSError as exc:
         LOG.error("cannot listen on %s port %s: %s", args.host, args.port, exc)
         return 1
-    # The URL names the address actually bound: "localhost" may resolve to another address family for the client.
-    address, port = sock.getsockname()[:2]
-    endpoint = "%s://%s:%d" % ("https" if tls else "http", "[%s]" % address if ":" in address else address, port)
-    app = create_app(EmulatorConfig(seed_path=args.seed, job_seconds=args.job_seconds, token_lifetime=args.token_lifetime))
     config = uvicorn.Config(
         app,
         log_config=None,
@@ -108,12 +144,12 @@ def serve(args, tls):
         timeout_graceful_shutdown=1,
         ssl_certfile=tls.server_pem if tls else None,
     )
-    server = Server(config, on_ready=lambda: _announce(ready_message(app, endpoint, tls.ca_file if tls else None)))
+    server = Server(config, on_ready=lambda: _announce(ready_message(app, tls.ca_file if tls else None)))
     # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal against the handler that was
     # installed before it started: a handler that only logs turns that into a clean exit with status 0.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stopped_by_signal)
-    server.run(sockets=[sock])
+    server.run(sockets=sockets)
     return 0
 
 

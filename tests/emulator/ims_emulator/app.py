@@ -31,6 +31,7 @@ class EmulatorConfig:
 ROUTERS = (
     control.router,
     iam.router,
+    iam.huawei_router,
     routes_versions.router,
     routes_images.router,
     routes_export_copy.router,
@@ -53,7 +54,9 @@ class EmulatorApp(FastAPI):
 
 
 def create_app(config=None):
-    """A ready-to-serve ASGI app; ``app.state`` holds ``config``, ``world``, ``identity``, ``faults``, ``request_log``."""
+    """A ready-to-serve ASGI app; ``app.state`` holds ``config``, ``world``, ``identity``, ``faults``, ``request_log``,
+    and the ports and base URLs of the regions (``region_ports``: port -> region, ``region_endpoints``: region -> URL),
+    which whoever binds the sockets fills in; without them every request is the first region's."""
     config = config or EmulatorConfig()
     seed = load_seed(config.seed_path)
     app = EmulatorApp(title="ims_emulator", docs_url=None, redoc_url=None, openapi_url=None)
@@ -62,7 +65,9 @@ def create_app(config=None):
     app.state.identity = IdentityStore(seed, token_lifetime=config.token_lifetime)
     app.state.faults = control.Faults()
     app.state.request_log = control.RequestLog()
-    install_error_handlers(app)
+    app.state.region_ports = {}
+    app.state.region_endpoints = {}
+    install_error_handlers(app, ((iam.is_iam_path, iam.error_response), (control.is_control_path, control.error_response)))
     app.add_exception_handler(iam.KeystoneError, iam.keystone_error_response)
     app.add_exception_handler(control.ControlError, control.control_error_response)
     for router in ROUTERS:

@@ -10,7 +10,12 @@ import re
 
 from .errors import ImsError
 
-_NAME = re.compile(r"^[A-Za-z0-9\-._ \u4e00-\u9fff]+$")
+#: Image names by cloud: letters, digits, '-', '.', '_' and spaces (9.1); Huawei Cloud's own reference also allows
+#: Chinese characters (the CJK unified ideographs and their first extension).
+_NAMES = {
+    "otc": re.compile(r"^[A-Za-z0-9\-._ ]+$"),
+    "huaweicloud": re.compile(r"^[A-Za-z0-9\-._ \u3400-\u4dbf\u4e00-\u9fff]+$"),
+}
 _DESCRIPTION_FORBIDDEN = re.compile(r"[\r\n<>]")
 # Tags in the "key.value" format: letters, digits, '-', '_' and CJK (9.2).
 _TAG_WORD = re.compile(r"^[A-Za-z0-9\-_\u4e00-\u9fff]*$")
@@ -26,15 +31,15 @@ ARCHITECTURES = ("x86", "arm")
 FIRMWARE_TYPES = ("bios", "uefi")
 
 
-def check_name(name):
-    """An image name: 1 to 128 letters, digits, '-', '.', '_', spaces (not at either end) or CJK (9.1)."""
+def check_name(name, profile):
+    """An image name in a region of cloud ``profile``: 1 to 128 characters of the cloud's set, no space at either end."""
     if name is None or name == "":
         raise ImsError("IMG.0013")
     if not isinstance(name, str):
         raise ImsError("IMG.0003")
     if len(name) > 128:
         raise ImsError("IMG.0002")
-    if name != name.strip(" ") or not _NAME.match(name):
+    if name != name.strip(" ") or not _NAMES[profile].match(name):
         raise ImsError("IMG.0003")
     return name
 
@@ -93,9 +98,10 @@ def tag_object(body):
 
 
 def request_tags(body, strings_key="tags", objects_key="image_tags"):
-    """The tags of a create request: ``tags`` (strings) or ``image_tags`` (objects), never both; at most 10."""
+    """The tags of a create request: ``tags`` (strings) or ``image_tags`` (objects), never both; at most 10. Where an
+    API takes no tag objects (``objects_key`` None), ``image_tags`` is a field it does not know."""
     strings = body.texts(strings_key)
-    objects = body.objects(objects_key)
+    objects = body.objects(objects_key) if objects_key else None
     if strings is not None and objects is not None:
         raise ImsError("IMG.0001")
     pairs = [check_tag_string(text) for text in strings or []] + [tag_object(item) for item in objects or []]

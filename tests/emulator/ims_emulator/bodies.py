@@ -3,8 +3,8 @@
 """Reading request bodies: the JSON document a client sent, and ``Body``, its fields read one by one with their types
 checked.
 
-A body that is empty where one is required is IMG.0007; one that is not JSON, not an object where one is expected or
-has a wrongly typed field is IMG.0001.
+A body that is empty where one is required is IMG.0007; one that is not JSON (or nested too deeply to be read), not an
+object where one is expected or has a wrongly typed field is IMG.0001.
 """
 
 import json
@@ -21,7 +21,7 @@ async def read_json(request, required=True):
         return None
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ImsError("IMG.0001") from None
 
 

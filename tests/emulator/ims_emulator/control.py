@@ -17,12 +17,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .errors import GuardedRoute
+
 PREFIX = "/_emulator"
 REQUEST_LOG_SIZE = 100_000
 #: Seconds the gateway waits before answering each IMS, Glance or IAM request (the ``latency`` setting) after a reset.
 DEFAULT_LATENCY = 0.0
 
-router = APIRouter(prefix=PREFIX)
+router = APIRouter(prefix=PREFIX, route_class=GuardedRoute)
 
 
 class ControlError(Exception):
@@ -35,7 +37,16 @@ class ControlError(Exception):
 
 
 async def control_error_response(_request, exc):
-    return JSONResponse({"error": exc.message}, status_code=exc.status)
+    return error_response(exc.status, exc.message)
+
+
+def error_response(status, message, headers=None):
+    """A control API error: ``{"error": message}``."""
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def is_control_path(path):
+    return path == PREFIX or path.startswith(PREFIX + "/")
 
 
 class _Body(BaseModel):
@@ -182,6 +193,8 @@ async def _parse(request, model):
         data = json.loads(raw) if raw.strip() else {}
     except ValueError as exc:
         raise ControlError(400, "the body is not JSON: %s" % exc) from None
+    except RecursionError:
+        raise ControlError(400, "the body is nested too deeply") from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -4,7 +4,9 @@
 
 Two body shapes exist on the wire. Most paths answer ``{"error": {"code": "IMG.xxxx", "message": "..."}}``; the
 project-scoped tag APIs (``/v2/{project_id}/images/...``) answer the flat ``{"error_code": ..., "error_msg": ...}``
-that the API gateway also uses. A client never sees FastAPI's ``{"detail": ...}``, a 5xx or a traceback.
+that the API gateway also uses. IAM and the control API answer in their own shapes, also where the framework
+refuses (an unknown path or method, an invalid request) or something unexpected happens. A client never sees
+FastAPI's ``{"detail": ...}``, a 5xx or a traceback.
 """
 
 import logging
@@ -144,9 +146,16 @@ ERROR_TABLE = {
     "IMG.0139": (400, "Other disks on the VM are being used to created VMs."),
     "IMG.0140": (400, "The disks in the request come from different ECSs."),
     "IMG.0141": (400, "The value of hw_firmware_type is not uefi or bios."),
+    # IMG.0142, 0143, 0146, 0147, 0149 and 0151: Huawei Cloud's table (cross-region replication), which OTC's lacks.
+    "IMG.0142": (400, "Replication must be performed across regions."),
+    "IMG.0143": (400, "An encrypted image cannot be replicated cross regions."),
     "IMG.0144": (400, "The image does not exist."),
     "IMG.0145": (400, "The project name is incorrect."),
+    "IMG.0146": (400, "The size of the image to be replicated across regions exceeds the upper limit."),
+    "IMG.0147": (400, "The entered region information is incorrect."),
     "IMG.0148": (400, "The image is being exported."),
+    "IMG.0149": (400, "The number of image replicated cross regions exceeds the maximum number allowed at a time."),
+    "IMG.0151": (400, "The agency does not have the needed permissions to perform this operation on the target project."),
     "IMG.0153": (400, "DESS or DSS disks cannot be used to create images."),
     "IMG.0154": (400, "Failed to communicate with Enterprise Project Management Service (EPS)."),
     "IMG.0155": (400, "Failed to check the enterprise project ID validity."),
@@ -256,12 +265,30 @@ async def _on_ims_error(request, exc):
     return ims_error_response(request, exc)
 
 
+#: What the other services say where the framework refuses, by HTTP status.
+_FRAMEWORK_MESSAGES = {404: "The resource could not be found.", 405: "The method is not allowed for the requested URL."}
+
+
+def _other_service(request):
+    """``respond(status, message, headers)`` of the service other than IMS that serves the path (IAM, control), or None."""
+    for owns, respond in request.app.state.error_shapes:
+        if owns(request.url.path):
+            return respond
+    return None
+
+
 async def _on_validation_error(request, exc):
     LOG.info("request validation failed on %s: %s", request.url.path, exc.errors())
+    respond = _other_service(request)
+    if respond:
+        return respond(400, "The request is invalid.")
     return ims_error_response(request, ImsError("IMG.0001"))
 
 
 async def _on_http_error(request, exc):
+    respond = _other_service(request)
+    if respond:
+        return respond(exc.status_code, _FRAMEWORK_MESSAGES.get(exc.status_code, "The request is invalid."), exc.headers)
     if exc.status_code == 404:
         code, message = UNKNOWN_API
         return ims_error_response(request, ImsError(code, message, 404, flat=True))
@@ -272,11 +299,15 @@ async def _on_http_error(request, exc):
 
 async def _on_unexpected_error(request, exc):
     LOG.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    respond = _other_service(request)
+    if respond:
+        return respond(400, "The request could not be processed.")
     return ims_error_response(request, ImsError("IMG.0061"))
 
 
-class ImsRoute(APIRoute):
-    """A route that turns an unexpected exception into an IMS error answer inside the app.
+class GuardedRoute(APIRoute):
+    """A route that turns an unexpected exception into an error answer inside the app (IMS-shaped, or in the shape
+    of the service that serves the path); every router of the emulator uses it.
 
     An exception handler for ``Exception`` only runs in Starlette's outermost middleware, after every other
     middleware (request id, request log) has already seen an exception instead of a response.
@@ -288,16 +319,24 @@ class ImsRoute(APIRoute):
         async def guarded(request):
             try:
                 return await handler(request)
-            except (ImsError, StarletteHTTPException, RequestValidationError):
-                raise
             except Exception as exc:  # pylint: disable=broad-exception-caught
+                if _has_own_handler(request.app, exc):
+                    raise
                 return await _on_unexpected_error(request, exc)
 
         return guarded
 
 
-def install_error_handlers(app):
-    """Make every error of ``app`` an IMS-shaped JSON answer."""
+def _has_own_handler(app, exc):
+    """Whether one of the app's exception handlers other than the catch-all answers ``exc`` (an ImsError, an IAM or
+    control refusal, a framework refusal)."""
+    return any(isinstance(kind, type) and kind is not Exception and isinstance(exc, kind) for kind in app.exception_handlers)
+
+
+def install_error_handlers(app, other_services=()):
+    """Make every error of ``app`` an IMS-shaped JSON answer, except on the paths of ``other_services``: pairs of
+    ``owns(path)`` and ``respond(status, message, headers=None)`` of the services that answer in their own shape."""
+    app.state.error_shapes = tuple(other_services)
     app.add_exception_handler(ImsError, _on_ims_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

@@ -1,7 +1,10 @@
 # Copyright: contributors to hwcloud.ims
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The part of IAM (Keystone v3 compatible) that IMS clients use: version discovery, password and token
-authentication with a service catalog, and project listings.
+authentication with a service catalog, project listings, and Huawei Cloud's agency listing (under /v3.0).
+
+IAM is global: every region's port serves it, for every project of the account. A project-scoped token's catalog
+lists the endpoints of the project's region; a domain-scoped one those of every region.
 
 IAM authenticates its own calls and answers errors in Keystone's shape:
 ``{"error": {"code": 401, "message": "...", "title": "Unauthorized"}}``.
@@ -15,19 +18,23 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from . import signing
+from .errors import GuardedRoute
 from .identity import IdentityError
 
 PREFIX = "/v3"
+#: Huawei Cloud IAM's own APIs (agencies) live under /v3.0.
+HUAWEI_PREFIX = "/v3.0"
 KEYSTONE_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 AUTHENTICATION_REQUIRED = "The request you have made requires authentication."
 
-router = APIRouter(prefix=PREFIX)
+router = APIRouter(prefix=PREFIX, route_class=GuardedRoute)
+huawei_router = APIRouter(prefix=HUAWEI_PREFIX, route_class=GuardedRoute)
 
 
 class KeystoneError(Exception):
     """An IAM refusal, answered in Keystone's error shape."""
 
-    TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+    TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed"}
 
     def __init__(self, status, message):
         super().__init__(message)
@@ -36,7 +43,18 @@ class KeystoneError(Exception):
 
 
 async def keystone_error_response(_request, exc):
-    return JSONResponse({"error": {"code": exc.status, "message": exc.message, "title": KeystoneError.TITLES[exc.status]}}, status_code=exc.status)
+    return error_response(exc.status, exc.message)
+
+
+def error_response(status, message, headers=None):
+    """An IAM error in Keystone's shape."""
+    body = {"error": {"code": status, "message": message, "title": KeystoneError.TITLES.get(status, "Bad Request")}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def is_iam_path(path):
+    """Whether IAM serves the path (/v3/..., /v3.0/...): it authenticates its calls itself."""
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in (PREFIX, HUAWEI_PREFIX))
 
 
 def _base_url(request):
@@ -137,21 +155,30 @@ def _named(entity):
     return {"id": entity.id, "name": entity.name}
 
 
-def _catalog(identity, base_url):
-    def service(service_type, name, url):
+def region_urls(request):
+    """The base URL of every region's port; for an in-process client (no ports), the request's own, for its region."""
+    return dict(request.app.state.region_endpoints) or {request.state.region: _base_url(request)}
+
+
+def _catalog(urls, regions):
+    """The catalog of ``regions`` (names of ``urls``, the base URL of each region)."""
+
+    def service(service_type, name, suffix):
         return {
             "id": _stable_id(service_type),
             "type": service_type,
             "name": name,
             "endpoints": [
-                {"id": _stable_id(service_type, identity.region), "interface": "public", "region": identity.region, "region_id": identity.region, "url": url}
+                {"id": _stable_id(service_type, region), "interface": "public", "region": region, "region_id": region, "url": urls[region] + suffix}
+                for region in regions
+                if region in urls
             ],
         }
 
-    return [service("image", "ims", base_url), service("identity", "iam", base_url + PREFIX)]
+    return [service("image", "ims", ""), service("identity", "iam", PREFIX)]
 
 
-def _token_body(identity, token, base_url, with_catalog):
+def _token_body(token, urls, with_catalog):
     body = {
         "methods": list(token.methods),
         "issued_at": token.issued_at.strftime(KEYSTONE_TIME),
@@ -166,7 +193,7 @@ def _token_body(identity, token, base_url, with_catalog):
     if token.project is not None or token.domain_scope is not None:
         body["roles"] = [ROLE]
         if with_catalog:
-            body["catalog"] = _catalog(identity, base_url)
+            body["catalog"] = _catalog(urls, [token.project.region] if token.project is not None else list(urls))
     return {"token": body}
 
 
@@ -177,7 +204,7 @@ async def create_token(request: Request):
     identity = request.app.state.identity
     try:
         payload = json.loads(await request.body())
-    except ValueError:
+    except (ValueError, RecursionError):
         raise KeystoneError(400, "The request body is not valid JSON.") from None
     auth = _field(payload, "auth", dict, "the request body")
     identity_ref = _field(auth, "identity", dict, "auth")
@@ -192,7 +219,7 @@ async def create_token(request: Request):
         raise KeystoneError(401, "Attempted to authenticate with an unsupported method.")
     project, domain = _scope(identity, user, auth.get("scope"))
     value, token = identity.issue_token(user, methods, project=project, domain_scope=domain, not_after=not_after)
-    body = _token_body(identity, token, _base_url(request), with_catalog="nocatalog" not in request.query_params)
+    body = _token_body(token, region_urls(request), with_catalog="nocatalog" not in request.query_params)
     return JSONResponse(body, status_code=201, headers={"X-Subject-Token": value})
 
 
@@ -248,6 +275,37 @@ async def list_accessible_projects(request: Request):
     """The projects the caller may scope a token to."""
     user = await _caller(request)
     return _project_list(request, request.app.state.identity.projects_of(user))
+
+
+# --- agencies (Huawei Cloud IAM) -------------------------------------------------------------------------------------
+
+
+def _agency_body(agency):
+    return {
+        "id": agency.id,
+        "name": agency.name,
+        "domain_id": agency.domain.id,
+        "trust_domain_id": _stable_id("domain", agency.trust_domain_name),
+        "trust_domain_name": agency.trust_domain_name,
+        "description": agency.description,
+        "duration": agency.duration,
+        "expire_time": None,
+        "create_time": "2024-01-01T00:00:00.000000",
+    }
+
+
+@huawei_router.get("/OS-AGENCY/agencies")
+async def list_agencies(request: Request):
+    """The agencies of the caller's account (``domain_id``, required), filtered by ``name`` and ``trust_domain_id``."""
+    user = await _caller(request)
+    query = request.query_params
+    if not query.get("domain_id"):
+        raise KeystoneError(400, "Invalid input for field 'domain_id': it is required.")
+    if query["domain_id"] != user.domain.id:
+        raise KeystoneError(403, "You are not authorized to perform the requested action.")
+    agencies = [_agency_body(agency) for agency in request.app.state.identity.agencies if agency.domain == user.domain]
+    filters = {name: value for name, value in query.items() if name in ("name", "trust_domain_id")}
+    return {"agencies": [agency for agency in agencies if all(agency[name] == value for name, value in filters.items())]}
 
 
 @router.api_route("/{path:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

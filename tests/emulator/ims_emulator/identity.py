@@ -34,6 +34,19 @@ class Project:
     id: str
     name: str
     domain: Domain
+    region: str
+
+
+@dataclass(frozen=True)
+class Agency:
+    """An IAM agency: a cloud service (``trust_domain_name``) may act on the account's behalf through it."""
+
+    id: str
+    name: str
+    domain: Domain
+    trust_domain_name: str
+    description: str
+    duration: str
 
 
 @dataclass(frozen=True)
@@ -94,16 +107,21 @@ class IdentityStore:
 
     def __init__(self, seed, token_lifetime):
         self.region = seed.region
+        self.regions = [region.name for region in seed.all_regions()]
         self.domains = []
         self.projects = {}
+        self.agencies = []
         self.users = []
         self.access_keys = {}
         for seed_domain in seed.domains:
             domain = Domain(id=seed_domain.id, name=seed_domain.name)
             self.domains.append(domain)
+            self.agencies += [
+                Agency(agency.id, agency.name, domain, agency.trust_domain_name, agency.description, agency.duration) for agency in seed_domain.agencies
+            ]
             by_name = {}
             for seed_project in seed_domain.projects:
-                project = Project(id=seed_project.id, name=seed_project.name, domain=domain)
+                project = Project(id=seed_project.id, name=seed_project.name, domain=domain, region=seed.region_of(seed_project))
                 self.projects[project.id] = by_name[project.name] = project
             for seed_user in seed_domain.users:
                 unknown = [name for name in seed_user.projects if name not in by_name]
@@ -160,6 +178,10 @@ class IdentityStore:
 
     def domain_projects(self, domain):
         return [project for project in self.projects.values() if project.domain == domain]
+
+    def find_agency(self, domain, name):
+        """The agency of ``domain`` called ``name``, or None."""
+        return next((agency for agency in self.agencies if agency.domain == domain and agency.name == name), None)
 
     @staticmethod
     def may_access(user, project):
@@ -232,10 +254,11 @@ class IdentityStore:
 
     # --- what the ready line advertises --------------------------------------------------------------------------
 
-    def advertised_credentials(self):
-        """Per project: a user that may use it with one of its permanent keys, and a temporary key if there is one."""
+    def advertised_credentials(self, region):
+        """Per project of ``region``: a user that may use it with one of its permanent keys, and a temporary key if
+        there is one."""
         projects, temporary = [], []
-        for project in self.projects.values():
+        for project in (project for project in self.projects.values() if project.region == region):
             users = [user for user in self.users if self.may_access(user, project)]
             if not users:
                 continue

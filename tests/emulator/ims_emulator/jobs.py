@@ -33,6 +33,7 @@ TASKS = {
     "imsUpdateImageMembersJob": "UpdateImageMembersTask",
     "imsCopyImageInRegionJob": "CopyImageInRegionTask",
     "imsGlanceUploadImageJob": "UploadImageFileTask",
+    "imsCopyImageCrossRegionJob": "CopyImageCrossRegionTask",
 }
 
 
@@ -193,14 +194,27 @@ class JobBoard:
 
     def find(self, job_id, project_id, now):
         """The job as its project may see it now: not another project's, not internal, not before it is visible."""
-        job = self._jobs.get(job_id)
-        if job is None or job.internal or job.project_id != project_id or now < job.visible_at:
+        job = self._owned(job_id, project_id)
+        if job is None or now < job.visible_at:
             return None
         return job
 
+    def lagging(self, job_id, project_id, now):
+        """Whether the project's job exists but is not visible yet (the consistency lag)."""
+        job = self._owned(job_id, project_id)
+        return job is not None and now < job.visible_at
+
+    def _owned(self, job_id, project_id):
+        job = self._jobs.get(job_id)
+        return job if job is not None and not job.internal and job.project_id == project_id else None
+
     def unfinished(self, predicate):
         """Whether an unfinished job matches ``predicate``."""
-        return any(not job.finished and predicate(job) for job in self._jobs.values())
+        return self.count_unfinished(predicate) > 0
+
+    def count_unfinished(self, predicate):
+        """How many unfinished jobs match ``predicate``."""
+        return sum(1 for job in self._jobs.values() if not job.finished and predicate(job))
 
     def as_json(self):
         return [

@@ -79,10 +79,11 @@ def parse_changes_since(text):
 
 
 class ImageQuery:
-    """The filters, order and page of an image listing, as one project asks for them."""
+    """The filters, order and page of an image listing, as one project (of ``region``) asks for them."""
 
-    def __init__(self, project_id, default_limit):
+    def __init__(self, project_id, default_limit, region=None):
         self.project_id = project_id
+        self.region = region
         self.limit = default_limit
         self.marker = None
         self.sort_key = "created_at"
@@ -93,22 +94,23 @@ class ImageQuery:
         self.tests = []
 
     def in_scope(self, image):
-        """Whether the image is in the listing before filters: by default the caller's own images, public ones and
-        those shared with it that it accepted. ``visibility`` narrows to the images rendered with that visibility
+        """Whether the image is in the listing before filters: by default the caller's own images, the public ones of
+        its region and those shared with it that it accepted. ``visibility`` narrows to the images rendered with that visibility
         (``World.visibility_for``): ``private`` the caller's own images without members; ``shared`` with
         ``member_status`` the images shared with the caller in that status, without it those the caller accepted and
         its own images that have members."""
         pid = self.project_id
         member = image.members.get(pid)
+        public = image.is_public and image.region == self.region
         if self.visibility == "public":
-            return image.is_public
+            return public
         if self.visibility == "private":
             return image.owner == pid and not image.is_public and not image.members
         if self.visibility == "shared":
             if self.member_status:
                 return member is not None and member.status == self.member_status
             return (member is not None and member.status == "accepted") or (image.owner == pid and bool(image.members))
-        return image.owner == pid or image.is_public or (member is not None and member.status == "accepted")
+        return image.owner == pid or public or (member is not None and member.status == "accepted")
 
     def matches(self, image):
         return self.in_scope(image) and all(test(image) for test in self.tests)
@@ -127,7 +129,7 @@ def parse_image_query(params, world, project_id, default_limit, glance=False):
     """The ImageQuery of ``GET /v2/cloudimages`` (union of the three published variants) or, with ``glance``, of
     ``GET /v2/images``, from the query parameters as ``single_params`` returns them. Parameters not known here
     filter on the raw attribute of that name, as Glance does."""
-    query = ImageQuery(project_id, default_limit)
+    query = ImageQuery(project_id, default_limit, world.region_of(project_id))
     values = dict(params)
     _parse_paging(query, values, glance)
     member_status = values.pop("member_status", None)
@@ -222,8 +224,7 @@ def list_images(world, query, lingering=False):
         start = positions.get(query.marker)
         marker = ordered[start] if start is not None else None
         # Like Glance: the marker must be an image the caller can see, whatever the filters.
-        pid = query.project_id
-        if marker is None or not (marker.owner == pid or marker.is_public or pid in marker.members) or (marker.deleted_at is not None and not lingering):
+        if marker is None or not world.sees(marker, query.project_id) or (marker.deleted_at is not None and not lingering):
             raise ImsError("IMG.0027")
     if query.ids is not None:
         indexes = sorted(positions[image_id] for image_id in set(query.ids) if image_id in positions)

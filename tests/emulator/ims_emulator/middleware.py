@@ -4,8 +4,12 @@
 
 For every HTTP request it assigns an X-Request-Id, writes the request log, waits the ``latency`` setting (an emulated
 network round trip), applies injected faults and, for IMS paths, plays the gateway: unknown APIs answer 404, and every
-API except the version documents needs a valid token or AK/SK signature for a project the caller may use. IAM (/v3)
-authenticates itself; the control API (/_emulator) is open to loopback clients only and never gets latency or faults.
+API except the version documents needs a valid token or AK/SK signature for a project the caller may use. IAM (/v3,
+/v3.0) authenticates itself; the control API (/_emulator) is open to loopback clients only and never gets latency or
+faults.
+
+Each region has its own port: the port a request arrived on names its region (``request.state.region``), whose cloud
+decides which APIs exist there, and whose projects alone a caller may act in.
 """
 
 import asyncio
@@ -21,10 +25,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Match
 
 from . import signing
-from .control import PREFIX as CONTROL_PREFIX
-from .control import latency
-from .iam import PREFIX as IAM_PREFIX
+from .control import is_control_path, latency
+from .iam import is_iam_path
 from .identity import AuthContext, IdentityError, TokenExpired, utcnow
+from .route_helpers import cloud_only_apis, offered_in
 from .routes_versions import VERSION_DOCUMENT_PATHS
 
 #: AK/SK-signed requests may carry at most this much body (the gateway hashes it); tokens have no such limit.
@@ -118,10 +122,6 @@ def _is_loopback(client):
     return (mapped or address).is_loopback
 
 
-def _under(path, prefix):
-    return path == prefix or path.startswith(prefix + "/")
-
-
 async def _read_body(receive, limit):
     """Read the whole request body (at most ``limit`` bytes); return it and a ``receive`` that replays it."""
     chunks, size = [], 0
@@ -155,22 +155,31 @@ class EmulatorMiddleware:
     def __init__(self, app, emulator):
         self.app = app
         self.emulator = emulator
+        self._cloud_only_apis = None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         exchange = Exchange()
-        scope.setdefault("state", {})["request_id"] = exchange.request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = exchange.request_id
+        state["region"] = self._region(scope)
         try:
             await self._handle(scope, receive, send, exchange)
         finally:
             self._record(scope, exchange)
 
+    def _region(self, scope):
+        """The region whose port the request arrived on; the first region when the port is none of theirs (an
+        in-process client)."""
+        port = (scope.get("server") or (None, None))[1]
+        return self.emulator.state.region_ports.get(port, self.emulator.state.identity.region)
+
     async def _handle(self, scope, receive, send, exchange):
         method, path = scope["method"], scope["path"]
         observed = self._observing(send, exchange)
-        if _under(path, CONTROL_PREFIX):
+        if is_control_path(path):
             if _is_loopback(scope.get("client")):
                 await self.app(scope, receive, observed)
             else:
@@ -196,7 +205,7 @@ class EmulatorMiddleware:
 
     async def _serve(self, scope, receive, send):
         """Let the gateway admit an IMS request, then hand it to the app."""
-        if not _under(scope["path"], IAM_PREFIX):
+        if not is_iam_path(scope["path"]):
             try:
                 receive = await self._admit(scope, receive)
             except GatewayError as exc:
@@ -205,10 +214,15 @@ class EmulatorMiddleware:
         await self.app(scope, receive, send)
 
     async def _admit(self, scope, receive):
-        """Refuse unknown APIs and unauthenticated requests; set ``scope["state"]["auth"]``; return the ``receive`` to use."""
-        if not any(route.matches(scope)[0] == Match.FULL for route in self.emulator.router.routes):
-            raise GatewayError(404, "APIGW.0101", "The API does not exist or has not been published in the environment.")
+        """Refuse unknown APIs (also those the region's cloud does not offer) and unauthenticated requests; set
+        ``scope["state"]["auth"]``; return the ``receive`` to use."""
+        region = scope["state"]["region"]
         method, path = scope["method"], scope["path"]
+        if self._cloud_only_apis is None:
+            self._cloud_only_apis = cloud_only_apis(self.emulator.routes)
+        known = any(route.matches(scope)[0] == Match.FULL for route in self.emulator.router.routes)
+        if not known or not offered_in(self._cloud_only_apis, method, path, self.emulator.state.world.regions[region]):
+            raise GatewayError(404, "APIGW.0101", "The API does not exist or has not been published in the environment.")
         if method == "GET" and path in VERSION_DOCUMENT_PATHS:
             return receive
         identity = self.emulator.state.identity
@@ -225,6 +239,8 @@ class EmulatorMiddleware:
                 user, project = token.user, token.project
             else:
                 raise IdentityError("x-auth-token not found")
+            if project.region != region:
+                raise IdentityError("project %s is in region %s, not in %s" % (project.id, project.region, region))
         except TokenExpired:
             raise GatewayError(401, "APIGW.0307", "The token must be updated.") from None
         except IdentityError as exc:

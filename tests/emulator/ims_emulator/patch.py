@@ -29,6 +29,32 @@ MUTABLE_ATTRIBUTES = (
 )
 #: Attributes an image always has.
 _IRREMOVABLE = ("name", "min_ram")
+#: Extension attributes IMS itself keeps (what the image is, where it comes from, its file, its key): a PATCH cannot
+#: add or remove them.
+MANAGED_EXTENSION_ATTRIBUTES = frozenset(
+    (
+        "__imagetype",
+        "__isregistered",
+        "__os_version",
+        "__os_bit",
+        "__os_type",
+        "__platform",
+        "__image_size",
+        "__image_source_type",
+        "__image_location",
+        "__originalimagename",
+        "__data_origin",
+        "__root_origin",
+        "__backup_id",
+        "__whole_image",
+        "__system__cmkid",
+        "__productcode",
+        "__account_code",
+        "__lazyloading",
+        "__support_arm",
+        "__support_fc_inject",
+    )
+)
 #: Glance's own attributes and those IMS manages: never custom, whatever their spelling.
 RESERVED_ATTRIBUTES = frozenset(
     (
@@ -69,6 +95,12 @@ RESERVED_ATTRIBUTES = frozenset(
 )
 
 
+def is_extension_attribute(name):
+    """An extension attribute (``__`` prefix) that the extension PATCH may add or remove (5.1.2): any but those IMS
+    keeps itself."""
+    return len(name) > 2 and name.startswith("__") and name not in MANAGED_EXTENSION_ATTRIBUTES
+
+
 def is_custom_attribute(name):
     """A user-defined image property: not Glance's, not IMS's (those start with ``__``)."""
     return bool(name) and not name.startswith("__") and name not in RESERVED_ATTRIBUTES
@@ -97,14 +129,15 @@ def parse_patch(data, v20=False):
     return operations
 
 
-def check_patch_value(operation, name, value):
-    """The value an attribute may take in a PATCH, normalized; None for ``remove``."""
+def check_patch_value(operation, name, value, profile):
+    """The value an attribute may take in a PATCH sent to a region of cloud ``profile``, normalized; None for
+    ``remove``."""
     if operation == "remove":
         if name in _IRREMOVABLE:
             raise ImsError("IMG.0001")
         return None
     if name == "name":
-        return check_name(value)
+        return check_name(value, profile)
     if name == "__description":
         return check_description(value)
     if name == "min_ram":

@@ -12,6 +12,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from fastapi.responses import JSONResponse
+from starlette.routing import compile_path
+
+try:
+    from fastapi.routing import iter_route_contexts
+except ImportError:  # FastAPI before 0.137.2: include_router copies every route into app.routes
+
+    def iter_route_contexts(routes):
+        return routes
+
 
 from .attributes import check_description, check_enterprise_project, check_name, check_ram, request_tags
 from .errors import ImsError
@@ -25,6 +34,32 @@ TIB = 1024 * GIB
 def caller_project_id(request):
     """The project of the authenticated caller (the middleware has checked the credentials)."""
     return request.state.auth.project_id
+
+
+def offered_by(*profiles):
+    """Mark a route as an API only the IMS of these clouds offers: the gateway of any other region answers it as an
+    unknown API (404 APIGW.0101)."""
+
+    def mark(endpoint):
+        endpoint.cloud_profiles = frozenset(profiles)
+        return endpoint
+
+    return mark
+
+
+def cloud_only_apis(routes):
+    """``(methods, path regex, clouds)`` of every route of ``routes`` (an app's) that ``offered_by`` marks."""
+    apis = []
+    for route in iter_route_contexts(routes):
+        profiles = getattr(getattr(route, "endpoint", None), "cloud_profiles", None)
+        if profiles is not None:
+            apis.append((frozenset(route.methods), compile_path(route.path)[0], profiles))
+    return apis
+
+
+def offered_in(apis, method, path, profile):
+    """Whether a region of cloud ``profile`` offers the API ``method path``, given the ``cloud_only_apis``."""
+    return all(profile in profiles for methods, regex, profiles in apis if method in methods and regex.match(path))
 
 
 def check_path_project(request, project_id):
@@ -73,6 +108,17 @@ def owned_image(world, image_id, project_id, status=None, foreign_status=None):
     return image
 
 
+def own_private_image(world, image_id, project_id, public_code):
+    """One of the caller's private images: IMG.0027 when it cannot see it, ``public_code`` for a public image (each
+    API has its own), IMG.0047 for another project's image."""
+    image = visible_image(world, image_id, project_id)
+    if image.is_public:
+        raise ImsError(public_code)
+    if image.owner != project_id:
+        raise ImsError("IMG.0047")
+    return image
+
+
 def check_quota(project, count=1):
     """Room for ``count`` more private images in the project (IMG.0015)."""
     if len(project.image_ids) + count > project.quota.quota:
@@ -91,10 +137,11 @@ class ImageFields:
     enterprise_project_id: str
 
     @classmethod
-    def read(cls, body):
+    def read(cls, body, profile):
+        """The fields of a request ``body`` sent to a region of cloud ``profile`` (whose name rule applies)."""
         min_ram, max_ram = check_ram(body)
         return cls(
-            name=check_name(body.data.get("name")),
+            name=check_name(body.data.get("name"), profile),
             description=check_description(body.data.get("description")),
             tags=request_tags(body),
             min_ram=min_ram,
@@ -114,12 +161,14 @@ class ImageFields:
 
 
 def patch_image(world, image, operations, check_attribute):
-    """Apply parsed JSON-patch ``operations`` to ``image``, all or nothing, once ``check_attribute(name)`` has let
-    each attribute through (it raises for one that may not be changed) and each value is checked."""
+    """Apply parsed JSON-patch ``operations`` to ``image``, all or nothing, once ``check_attribute(operation, name)``
+    has let each operation through (it raises for one that may not be done) and each value is checked by the rules of
+    the image's cloud."""
+    profile = world.regions[image.region]
     checked = []
     for operation, name, value in operations:
-        check_attribute(name)
-        checked.append((operation, name, check_patch_value(operation, name, value)))
+        check_attribute(operation, name)
+        checked.append((operation, name, check_patch_value(operation, name, value, profile)))
     world.patch_image(image, checked)
 
 

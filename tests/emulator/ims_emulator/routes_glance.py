@@ -8,7 +8,6 @@ their IMG codes (deleting a protected, public, foreign or unfinished image, the 
 """
 
 import hashlib
-from datetime import datetime, timezone
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
@@ -17,14 +16,14 @@ from starlette.requests import ClientDisconnect
 
 from .attributes import MAX_TAGS, check_choice, check_name, check_os_version, check_size, split_tag
 from .bodies import read_json, read_object
-from .errors import ImsError, ImsRoute
+from .errors import GuardedRoute, ImsError
 from .listing import list_images, parse_changes_since, parse_image_query
 from .params import parse_int, single_params
 from .patch import MUTABLE_ATTRIBUTES, is_custom_attribute, parse_patch
 from .route_helpers import check_quota, owned_image, patch_image, put_tag, remove_tag, transaction, visible_image, visible_member
 from .world import DEFAULT_OS_VERSION, MEMBERS_SCHEMA, member_view, visible_members
 
-router = APIRouter(route_class=ImsRoute)
+router = APIRouter(route_class=GuardedRoute)
 
 GLANCE_PAGE = 25
 #: Larger files go through OBS and PUT /v1/cloudimages/{id}/upload (6.1.4).
@@ -102,7 +101,7 @@ async def create_image_metadata(request: Request):
         project = world.project(project_id)
         name = body.text("name")
         if name:
-            check_name(name)
+            check_name(name, world.profile_of(project_id))
         if (body.text("visibility") or "private") != "private":
             raise ImsError("IMG.0001", "Image metadata can only be created private.")
         disk_format = check_choice(body.text("disk_format") or "zvhd2", DISK_FORMATS, "IMG.0001")
@@ -136,7 +135,7 @@ async def create_image_metadata(request: Request):
         return JSONResponse(world.view(image, project_id), status_code=201)
 
 
-def _check_patchable(name):
+def _check_patchable(_operation, name):
     """Glance's PATCH also changes custom attributes; anything else it refuses as read-only."""
     if name not in MUTABLE_ATTRIBUTES and not is_custom_attribute(name):
         raise _read_only(name)
@@ -311,7 +310,6 @@ def _properties(world, image, project_id):
 
 def _v1_view(world, image, project_id):
     attrs = image.attrs
-    created = datetime.fromtimestamp(image.created_key, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
     return {
         "id": image.id,
         "name": attrs["name"],
@@ -320,7 +318,8 @@ def _v1_view(world, image, project_id):
         "deleted_at": None,
         "container_format": attrs["container_format"],
         "disk_format": attrs["disk_format"],
-        "created_at": created,
+        # Both from the image's own stamps (whole seconds), so an image is never created after its last update.
+        "created_at": _v1_time(attrs.get("created_at")),
         "updated_at": _v1_time(attrs.get("updated_at")),
         "min_disk": attrs["min_disk"],
         "min_ram": attrs["min_ram"],

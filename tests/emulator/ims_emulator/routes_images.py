@@ -28,15 +28,15 @@ from .attributes import (
     split_obs_url,
 )
 from .bodies import read_json, read_object
-from .errors import ImsError, ImsRoute
+from .errors import GuardedRoute, ImsError
 from .listing import list_images, parse_image_query
 from .params import single_params
-from .patch import MUTABLE_ATTRIBUTES, parse_patch
+from .patch import MUTABLE_ATTRIBUTES, is_extension_attribute, parse_patch
 from .route_helpers import GIB, TIB, ImageFields, check_quota, job_accepted, owned_image, patch_image, transaction
 from .seed import FILE_FORMATS, BackupSeed
 from .world import DEFAULT_OS_VERSION
 
-router = APIRouter(route_class=ImsRoute)
+router = APIRouter(route_class=GuardedRoute)
 
 #: A normal import takes files up to 128 GB; a quick import up to 1 TB (5.1.4).
 MAX_IMPORT_BYTES = 128 * GIB
@@ -130,9 +130,9 @@ async def list_cloudimages(request: Request):
         return JSONResponse({"images": [world.view(image, project_id) for image in page]})
 
 
-def _check_mutable(name):
-    """The extension PATCH changes only the attributes of 5.1.2."""
-    if name not in MUTABLE_ATTRIBUTES:
+def _check_mutable(operation, name):
+    """The extension PATCH changes the attributes 5.1.2 lists, and adds or removes extension attributes."""
+    if name not in MUTABLE_ATTRIBUTES and not (operation in ("add", "remove") and is_extension_attribute(name)):
         raise ImsError("IMG.0001")
 
 
@@ -181,13 +181,13 @@ class _DataDisk(NamedTuple):
     volume: object
 
 
-def _check_data_disks(project, items, server=None):
+def _check_data_disks(world, project, items, server=None):
     """The ``data_images`` of a request that makes images of data disks, checked."""
     disks = [
         _DataDisk(
-            check_name(item.data.get("name")),
+            check_name(item.data.get("name"), world.profile_of(project.id)),
             check_description(item.data.get("description")),
-            request_tags(item),
+            request_tags(item, objects_key=None),  # Table 5-5: an ECS's data disks take tags as strings only
             _data_volume(project, item.text("volume_id", required=True), server),
         )
         for item in items
@@ -217,14 +217,14 @@ def _make_data_disk_images(world, project_id, disks, os_type):
 
 def _image_from_server(world, project_id, body):
     project = world.project(project_id)
-    fields = ImageFields.read(body)
+    fields = ImageFields.read(body, world.profile_of(project_id))
     server = _stopped_server(project, body.text("instance_id"))
     volume = project.volumes.get(server.system_volume_id or "")
     if volume is None:
         raise ImsError("IMG.0119")
     _server_free(world, server.id)
     extra, attrs = _server_image_attrs(world, server, volume)
-    checked = _check_data_disks(project, body.objects("data_images") or [], server)
+    checked = _check_data_disks(world, project, body.objects("data_images") or [], server)
     check_quota(project, 1 + len(checked))
     image = fields.create(world, project_id, extra, **attrs)
     image.export_restricted = world.lineage_restricted(server.image_id or "")
@@ -244,7 +244,7 @@ def _images_from_data_disks(world, project_id, body):
         raise ImsError("IMG.0140")
     server = _stopped_server(project, server_ids.pop())
     _server_free(world, server.id)
-    checked = _check_data_disks(project, items, server)
+    checked = _check_data_disks(world, project, items, server)
     check_quota(project, len(checked))
     images, sizes = _make_data_disk_images(world, project_id, checked, world.os_fields(server.os_version)["__os_type"])
     sub_jobs = ["imsVolumeCreateImageJob"] * len(images) if len(images) > 1 else None
@@ -254,7 +254,7 @@ def _images_from_data_disks(world, project_id, body):
 def _image_from_volume(world, project_id, body):
     """A system disk image from a data disk the OS was installed on (the ISO flow, 7.1)."""
     project = world.project(project_id)
-    fields = ImageFields.read(body)
+    fields = ImageFields.read(body, world.profile_of(project_id))
     environment = IMAGE_TYPES.get(body.text("type", required=True))
     if environment in (None, "IsoImage"):
         raise ImsError("IMG.0024")
@@ -290,7 +290,7 @@ def _encrypt(world, project_id, body, extra):
 def _image_from_file(world, project_id, body):
     """A system disk (or ISO, or BMS) image from an OBS file, plus up to three data disk images from more files."""
     project = world.project(project_id)
-    fields = ImageFields.read(body)
+    fields = ImageFields.read(body, world.profile_of(project_id))
     environment = IMAGE_TYPES.get(body.text("type") or "ECS")
     if environment is None:
         raise ImsError("IMG.0024")
@@ -313,7 +313,7 @@ def _image_from_file(world, project_id, body):
     else:
         formats = ("iso",) if environment == "IsoImage" else IMPORT_FORMATS
         source = _source_file(project, url, formats, MAX_IMPORT_BYTES)
-    data_files = [_data_file(project, item) for item in body.objects("data_images") or []]
+    data_files = [_data_file(world, project, item) for item in body.objects("data_images") or []]
     if len(data_files) > MAX_DATA_FILES:
         raise ImsError("IMG.0194")
     urls = [url] + [data_file.url for data_file in data_files]
@@ -361,7 +361,7 @@ class _DataFile(NamedTuple):
     source: object
 
 
-def _data_file(project, item):
+def _data_file(world, project, item):
     """Check one entry of ``data_images`` of a file import."""
     min_disk = check_size(item.integer("min_disk", required=True), 1, 2048)
     url = item.text("image_url", required=True)
@@ -369,7 +369,7 @@ def _data_file(project, item):
         source = _quick_import_file(project, url, min_disk)
     else:
         source = _source_file(project, url, IMPORT_FORMATS, MAX_IMPORT_BYTES)
-    name = check_name(item.data["name"]) if item.has("name") else None
+    name = check_name(item.data["name"], world.profile_of(project.id)) if item.has("name") else None
     return _DataFile(url, name, check_description(item.data.get("description")), request_tags(item), min_disk, source)
 
 
@@ -390,7 +390,7 @@ async def quick_import(request: Request):
     body = await read_object(request)
     with transaction(request) as (world, project_id):
         project = world.project(project_id)
-        fields = ImageFields.read(body)
+        fields = ImageFields.read(body, world.profile_of(project_id))
         kind = body.text("type") or "ECS"
         if kind not in ("ECS", "BMS", "DataImage"):
             raise ImsError("IMG.0024")
@@ -414,7 +414,7 @@ async def create_data_image(request: Request):
     body = await read_object(request)
     with transaction(request) as (world, project_id):
         project = world.project(project_id)
-        fields = ImageFields.read(body)
+        fields = ImageFields.read(body, world.profile_of(project_id))
         os_type = _data_os_type(body)
         min_disk = check_size(body.integer("min_disk", required=True), 1, 2048)
         url = body.text("image_url", required=True)
@@ -429,7 +429,7 @@ async def create_whole_image(request: Request):
     body = await read_object(request)
     with transaction(request) as (world, project_id):
         project = world.project(project_id)
-        fields = ImageFields.read(body)
+        fields = ImageFields.read(body, world.profile_of(project_id))
         instance_id, backup_id = body.text("instance_id"), body.text("backup_id")
         if (instance_id is None) == (backup_id is None):
             raise ImsError("IMG.0001")

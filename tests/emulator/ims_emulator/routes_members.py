@@ -12,12 +12,12 @@ from fastapi.responses import JSONResponse
 
 from .attributes import check_choice
 from .bodies import read_object
-from .errors import ImsError, ImsRoute
+from .errors import GuardedRoute, ImsError
 from .params import parse_int, single_params
 from .route_helpers import job_accepted, locked_world, owned_image, transaction, visible_image, visible_member
 from .world import MEMBERS_SCHEMA, member_view, visible_members
 
-router = APIRouter(route_class=ImsRoute)
+router = APIRouter(route_class=GuardedRoute)
 
 
 def _members_request(world, project_id, body, find_image):

@@ -4,18 +4,19 @@
 (5.6.1, and the job progress call the official SDK also makes) and the OS version catalog (the SDK's
 ListOsVersions).
 
-An unknown job, or a new one still within the consistency lag, answers 404 IMG.0023.
+An unknown job (or another project's) answers 400 IMG.0023, as the error table has it; a new one still within the
+consistency lag answers 404 IMG.0023, as IMS does right after a submission.
 """
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from .attributes import check_choice
-from .errors import ImsError, ImsRoute
+from .errors import GuardedRoute, ImsError
 from .params import single_params
 from .route_helpers import locked_world, transaction
 
-router = APIRouter(route_class=ImsRoute)
+router = APIRouter(route_class=GuardedRoute)
 
 
 @router.get("/v1/cloudimages/quota")
@@ -25,9 +26,11 @@ async def show_quota(request: Request):
 
 
 def _job(world, project_id, job_id):
-    job = world.jobs.find(job_id, project_id, world.now())
+    now = world.now()
+    job = world.jobs.find(job_id, project_id, now)
     if job is None:
-        raise ImsError("IMG.0023", "The job does not exist.", 404)
+        lagging = world.jobs.lagging(job_id, project_id, now)
+        raise ImsError("IMG.0023", "The job is not visible yet." if lagging else "The job does not exist.", 404 if lagging else None)
     return job
 
 

@@ -13,13 +13,13 @@ from fastapi.responses import JSONResponse, Response
 
 from .attributes import check_tag_string, tag_object
 from .bodies import read_object
-from .errors import ImsError, ImsRoute
+from .errors import GuardedRoute, ImsError
 from .listing import list_images, parse_image_query
 from .params import parse_int, single_params
 from .route_helpers import locked_world, owned_image, put_tag, remove_tag, transaction
 from .world import render_tag
 
-router = APIRouter(route_class=ImsRoute)
+router = APIRouter(route_class=GuardedRoute)
 
 
 @router.put("/v1/cloudimages/tags")

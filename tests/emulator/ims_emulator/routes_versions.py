@@ -10,7 +10,9 @@ prints them, with its page-layout damage repaired: the list schemas embed the ve
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-router = APIRouter()
+from .errors import GuardedRoute
+
+router = APIRouter(route_class=GuardedRoute)
 
 #: (id, status, path prefix) of every API version, newest first.
 VERSIONS = (

@@ -2,8 +2,11 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The seed: the world an emulator starts from (and goes back to on reset), read from a YAML file.
 
-Identity code reads only ``region`` and ``domains`` (with their users and project ids and names); the IMS half reads
-the rest. Every model forbids unknown keys so that a typo in a hand-written seed fails loudly at start-up.
+Identity code reads only the regions and ``domains`` (with their users, agencies and project ids, names and regions); the
+IMS half reads the rest. Every model forbids unknown keys so that a typo in a hand-written seed fails loudly at start-up.
+
+A seed describes one region at its top level (``region``, ``cloud_profile``, ``public_images``) and may add more under
+``regions``; a project belongs to the first region unless it names another one.
 """
 
 import os
@@ -20,6 +23,9 @@ DEFAULT_SEED_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "de
 CATALOG_KEYS = ("os_versions", "flavors")
 
 PROJECT_ID = r"^[0-9a-f]{32}$"
+
+#: The clouds a region can belong to: where their IMS differ, the emulator follows the region's cloud.
+CloudProfile = Literal["otc", "huaweicloud"]
 
 #: Formats IMS recognizes in an image file name, by extension.
 FILE_FORMATS = ("vhd", "zvhd", "zvhd2", "qcow2", "raw", "vmdk", "vhdx", "qed", "vdi", "qcow", "iso")
@@ -154,15 +160,24 @@ class ImageSeed(_Model):
     properties: dict[str, str] = Field(default_factory=dict)
 
 
+class VaultSeed(_Model):
+    """A CBR vault: where the backups of a full-ECS image replicated into the project go."""
+
+    id: str
+    name: str
+
+
 class ProjectSeed(_Model):
     id: str = Field(pattern=PROJECT_ID)
     name: str
+    region: str | None = Field(default=None, description="the region of the project; None: the seed's first region")
     quota: QuotaSeed = Field(default_factory=QuotaSeed)
     servers: list[ServerSeed] = Field(default_factory=list)
     volumes: list[VolumeSeed] = Field(default_factory=list)
     backups: list[BackupSeed] = Field(default_factory=list)
     buckets: list[BucketSeed] = Field(default_factory=list)
     kms_keys: list[KmsKeySeed] = Field(default_factory=list)
+    vaults: list[VaultSeed] = Field(default_factory=list)
     images: list[ImageSeed] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -182,11 +197,30 @@ class ProjectSeed(_Model):
         return self
 
 
+class AgencySeed(_Model):
+    """An IAM agency of the account: IMS acts through the one a cross-region replication names."""
+
+    id: str
+    name: str
+    trust_domain_name: str = "op_svc_ims"
+    description: str = ""
+    duration: str = "FOREVER"
+
+
 class DomainSeed(_Model):
     id: str
     name: str
     users: list[UserSeed] = Field(default_factory=list)
+    agencies: list[AgencySeed] = Field(default_factory=list)
     projects: list[ProjectSeed] = Field(default_factory=list)
+
+
+class RegionSeed(_Model):
+    """A region beyond the first one: its name, its cloud and the public images it offers."""
+
+    name: str
+    cloud_profile: CloudProfile
+    public_images: list[ImageSeed] = Field(default_factory=list)
 
 
 class FlavorSeed(_Model):
@@ -200,27 +234,45 @@ class FlavorSeed(_Model):
 
 class Seed(_Model):
     region: str
+    cloud_profile: CloudProfile = Field(default="otc", description="the cloud of the first region")
     public_image_owner: str = Field(pattern=PROJECT_ID, description="the system project that owns public images")
     public_images: list[ImageSeed] = Field(default_factory=list)
     domains: list[DomainSeed]
     os_versions: dict[str, list[str]] = Field(description="__os_version values by __platform")
     flavors: list[FlavorSeed] = Field(default_factory=list)
+    regions: list[RegionSeed] = Field(default_factory=list, description="the regions after the first one")
 
     def projects(self):
         """Every project of every domain."""
         return [project for domain in self.domains for project in domain.projects]
+
+    def all_regions(self):
+        """Every region, the first one (the top-level keys) first."""
+        first = RegionSeed(name=self.region, cloud_profile=self.cloud_profile, public_images=self.public_images)
+        return [first] + list(self.regions)
+
+    def region_of(self, project):
+        """The region a project seed belongs to."""
+        return project.region or self.region
 
     @model_validator(mode="after")
     def _ids_unique(self):
         project_ids = [project.id for project in self.projects()]
         if len(set(project_ids)) != len(project_ids):
             raise ValueError("project ids are not unique")
-        image_ids = [image.id for image in self.public_images]
+        region_names = [region.name for region in self.all_regions()]
+        if len(set(region_names)) != len(region_names):
+            raise ValueError("region names are not unique")
+        unknown_regions = sorted({self.region_of(project) for project in self.projects()} - set(region_names))
+        if unknown_regions:
+            raise ValueError("projects refer to unknown regions %s" % unknown_regions)
+        public_images = [image for region in self.all_regions() for image in region.public_images]
+        image_ids = [image.id for image in public_images]
         image_ids += [image.id for project in self.projects() for image in project.images]
         if len(set(image_ids)) != len(image_ids):
             raise ValueError("image ids are not unique")
         known = set(self.os_versions_flat())
-        unknown = {image.os_version for image in self.public_images if image.os_version not in known}
+        unknown = {image.os_version for image in public_images if image.os_version not in known}
         if unknown:
             raise ValueError("public images use unknown os_versions %s" % sorted(unknown))
         return self

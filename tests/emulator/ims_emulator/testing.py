@@ -37,9 +37,33 @@ class EmulatorError(RuntimeError):
     """The emulator did not start, or its control API refused a call."""
 
 
+#: What the ready line tells about each region.
+REGION_KEYS = ("name", "endpoint", "iam_endpoint", "cloud_profile", "projects", "temporary_credentials")
+
+
+@dataclass(frozen=True)
+class RegionInfo:
+    """One region of a running emulator, as its ready message describes it."""
+
+    name: str
+    endpoint: str
+    iam_endpoint: str
+    cloud_profile: str
+    projects: list = field(default_factory=list)
+    temporary_credentials: list = field(default_factory=list)
+
+    def project(self, name_or_id):
+        """The project entry (name, id, domain, username, password, ak, sk) of this region with this name or id."""
+        for project in self.projects:
+            if name_or_id in (project.get("name"), project.get("id")):
+                return project
+        raise KeyError(name_or_id)
+
+
 @dataclass(frozen=True)
 class EmulatorInfo:
-    """The parsed ready message of a running emulator."""
+    """The parsed ready message of a running emulator: the first region's endpoints and credentials at the top level,
+    every region in ``regions``."""
 
     endpoint: str
     iam_endpoint: str
@@ -49,6 +73,7 @@ class EmulatorInfo:
     projects: list = field(default_factory=list)
     temporary_credentials: list = field(default_factory=list)
     raw: dict = field(default_factory=dict)
+    regions: list = field(default_factory=list)
 
     @classmethod
     def from_ready_line(cls, line):
@@ -71,6 +96,7 @@ class EmulatorInfo:
             projects=list(data["projects"]),
             temporary_credentials=list(data["temporary_credentials"]),
             raw=data,
+            regions=[RegionInfo(**{key: entry[key] for key in REGION_KEYS}) for entry in data.get("regions") or ()],
         )
 
     @property
@@ -79,15 +105,29 @@ class EmulatorInfo:
         return ssl.create_default_context(cafile=self.ca_file) if self.ca_file else True
 
     def project(self, name_or_id):
-        """The project entry (name, id, domain, username, password, ak, sk) with this name or id."""
-        for project in self.projects:
+        """The project entry (name, id, domain, username, password, ak, sk) with this name or id, in any region."""
+        for project in self.projects + [project for region in self.regions for project in region.projects]:
             if name_or_id in (project.get("name"), project.get("id")):
                 return project
         raise KeyError(name_or_id)
 
+    def region_info(self, name):
+        """The :class:`RegionInfo` of the region called ``name``."""
+        for region in self.regions:
+            if region.name == name:
+                return region
+        raise KeyError(name)
+
+    def region_of(self, project_name_or_id):
+        """The :class:`RegionInfo` of the region a project (by name or id) belongs to."""
+        for region in self.regions:
+            if any(project_name_or_id in (project.get("name"), project.get("id")) for project in region.projects):
+                return region
+        raise KeyError(project_name_or_id)
+
     def temporary_credential(self, project_name):
-        """The temporary AK/SK/security token of a project (by name)."""
-        for credential in self.temporary_credentials:
+        """The temporary AK/SK/security token of a project (by name), in any region."""
+        for credential in self.temporary_credentials + [credential for region in self.regions for credential in region.temporary_credentials]:
             if credential.get("project") == project_name:
                 return credential
         raise KeyError(project_name)

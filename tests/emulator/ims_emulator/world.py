@@ -71,10 +71,11 @@ class Member:
 
 class Image:
     """An image: raw IMS attributes (all but ``tags``; ``__imagetype`` and ``visibility`` as the owner sees them before sharing)
-    plus hidden state."""
+    plus hidden state, among it the region it lives in."""
 
-    def __init__(self, attrs, created_key, tags=None, export_restricted=False):
+    def __init__(self, attrs, created_key, tags=None, export_restricted=False, region=None):
         self.attrs = attrs
+        self.region = region
         self.tags = dict(tags or {})
         self.members = {}
         self.export_restricted = export_restricted
@@ -114,6 +115,7 @@ class Image:
             "members": members,
             "export_restricted": self.export_restricted,
             "deleted": self.deleted_at is not None,
+            "region": self.region,
         }
 
 
@@ -148,12 +150,13 @@ class Bucket:
 
 
 class Project:
-    """A tenant project and the resources IMS works with."""
+    """A tenant project of one region and the resources IMS works with."""
 
-    def __init__(self, seed, domain_id):
+    def __init__(self, seed, domain_id, region):
         self.id = seed.id
         self.name = seed.name
         self.domain_id = domain_id
+        self.region = region
         self.quota = seed.quota.model_copy()
         self.servers = {server.id: server.model_copy(deep=True) for server in seed.servers}
         self.volumes = {volume.id: volume.model_copy(deep=True) for volume in seed.volumes}
@@ -162,6 +165,7 @@ class Project:
             bucket.name: Bucket(bucket.name, bucket.storage_class, {obj.name: obj.model_copy() for obj in bucket.objects}) for bucket in seed.buckets
         }
         self.kms_keys = {key.id: key.model_copy() for key in seed.kms_keys}
+        self.vaults = {vault.id: vault.model_copy() for vault in seed.vaults}
         self.image_ids = set()
 
     def quota_json(self):
@@ -169,7 +173,8 @@ class Project:
 
 
 class World:
-    """The whole emulated region. Create it with the seed; ``reset()`` goes back to it."""
+    """The whole emulated cloud: every region of the seed, with its projects, public images and jobs. Create it with
+    the seed; ``reset()`` goes back to it."""
 
     def __init__(self, seed, job_seconds):
         self.seed = seed
@@ -187,6 +192,7 @@ class World:
             self.jobs = JobBoard(self.timeline)
             self.os_versions = self.seed.os_versions_flat()
             self.flavors = {flavor.id: flavor for flavor in self.seed.flavors}
+            self.regions = {region.name: region.cloud_profile for region in self.seed.all_regions()}
             self.projects = {}
             self.images = {}
             self.revision = 0
@@ -194,12 +200,13 @@ class World:
             self._last_created = 0.0
             for domain in self.seed.domains:
                 for project_seed in domain.projects:
-                    self.projects[project_seed.id] = Project(project_seed, domain.id)
-            for image_seed in self.seed.public_images:
-                self._add_seed_image(image_seed, self.seed.public_image_owner, public=True)
+                    self.projects[project_seed.id] = Project(project_seed, domain.id, self.seed.region_of(project_seed))
+            for region in self.seed.all_regions():
+                for image_seed in region.public_images:
+                    self._add_seed_image(image_seed, self.seed.public_image_owner, public=True, region=region.name)
             for project_seed in self.seed.projects():
                 for image_seed in project_seed.images:
-                    self._add_seed_image(image_seed, project_seed.id, public=False)
+                    self._add_seed_image(image_seed, project_seed.id, public=False, region=self.seed.region_of(project_seed))
             for image in self.images.values():
                 image.export_restricted = self.lineage_restricted(image.id)
 
@@ -301,7 +308,7 @@ class World:
             attrs["active_at"] = stamp
         return attrs
 
-    def _add_seed_image(self, seed, owner, public):
+    def _add_seed_image(self, seed, owner, public, region):
         moment = seed.created_at.timestamp() if seed.created_at else self.now()
         attrs = self.image_attrs(
             seed.id,
@@ -340,7 +347,7 @@ class World:
         }
         attrs.update({key: value for key, value in optional.items() if value is not None})
         attrs.update(seed.properties)
-        image = Image(attrs, moment, seed.tags)
+        image = Image(attrs, moment, seed.tags, region=region)
         stamp = iso_time(moment)
         image.members = {member.project_id: Member(member.status, stamp, stamp) for member in seed.members}
         self.add_image(image)
@@ -354,12 +361,12 @@ class World:
         return image
 
     def new_image(self, owner, name, extra=None, tags=None, **attrs_kwargs):
-        """A new private image of ``owner`` (queued unless told otherwise), added to the world. ``extra`` adds or
-        overrides raw attributes beyond what ``image_attrs`` sets."""
+        """A new private image of ``owner`` (queued unless told otherwise), added to the world in the owner's region.
+        ``extra`` adds or overrides raw attributes beyond what ``image_attrs`` sets."""
         now = self.now()
         attrs = self.image_attrs(str(uuid.uuid4()), owner, name, now, **attrs_kwargs)
         attrs.update(extra or {})
-        return self.add_image(Image(attrs, self._created_key(now), tags))
+        return self.add_image(Image(attrs, self._created_key(now), tags, region=self.region_of(owner)))
 
     def update_image(self, image, changes):
         """Change raw attributes of an image (a dict: many attribute names are not Python identifiers)."""
@@ -418,10 +425,14 @@ class World:
         image = self.images.get(image_id)
         return image if image is not None and image.deleted_at is None else None
 
+    def sees(self, image, project_id):
+        """Whether ``project_id`` may see the image by id: its own, a public one of its region, or one shared with it."""
+        return image.owner == project_id or project_id in image.members or (image.is_public and image.region == self.region_of(project_id))
+
     def find_image(self, image_id, project_id):
-        """The image as ``project_id`` may see it by id: its own, a public one, or one shared with it."""
+        """The image as ``project_id`` may see it by id (see ``sees``)."""
         image = self.image(image_id) if isinstance(image_id, str) else None
-        if image is None or not (image.owner == project_id or image.is_public or project_id in image.members):
+        if image is None or not self.sees(image, project_id):
             return None
         return image
 
@@ -487,10 +498,10 @@ class World:
             raise ImsError("IMG.0046")
 
     def check_member_project(self, owner, project_id):
-        """A project an image may be shared with: not the owner itself, and one that exists in the region."""
+        """A project an image may be shared with: not the owner itself, and one that exists in the owner's region."""
         if project_id == owner:
             raise ImsError("IMG.0076")
-        if not isinstance(project_id, str) or project_id not in self.projects:
+        if not isinstance(project_id, str) or project_id not in self.projects or self.region_of(project_id) != self.region_of(owner):
             raise ImsError("IMG.0108")
 
     def check_member_room(self, image, project_ids):
@@ -524,6 +535,20 @@ class World:
         if project is None:
             raise ImsError("IMG.0067")
         return project
+
+    def region_of(self, project_id):
+        """The region of a tenant project; None for anything else (the owner of public images)."""
+        project = self.projects.get(project_id)
+        return project.region if project is not None else None
+
+    def profile_of(self, project_id):
+        """The cloud (``otc`` or ``huaweicloud``) of a tenant project's region: where the clouds' IMS differ, the
+        emulator follows it."""
+        return self.regions[self.project(project_id).region]
+
+    def find_project(self, domain_id, region, name):
+        """The project called ``name`` of account ``domain_id`` in ``region``, or None."""
+        return next((p for p in self.projects.values() if (p.domain_id, p.region, p.name) == (domain_id, region, name)), None)
 
     def kms_key(self, project_id, key_id):
         """The enabled KMS key ``key_id`` of the project; IMG.0095 when unknown, IMG.0097 when not enabled."""
@@ -604,7 +629,7 @@ class World:
             attrs = self.image_attrs(image_id, project_id, name, now, status="active", min_disk=40)
             attrs["__image_size"] = "1073741824"
             attrs["protected"] = protected
-            image = Image(attrs, self._created_key(now), tags)
+            image = Image(attrs, self._created_key(now), tags, region=self.region_of(project_id))
             self.images[image_id] = image
             self.projects[project_id].image_ids.add(image_id)
             ids.append(image_id)
@@ -619,17 +644,20 @@ class World:
             projects[project.id] = {
                 "name": project.name,
                 "domain_id": project.domain_id,
+                "region": project.region,
                 "quota": project.quota_json(),
                 "servers": [server.model_dump(mode="json") for server in project.servers.values()],
                 "volumes": [volume.model_dump(mode="json") for volume in project.volumes.values()],
                 "backups": [backup.model_dump(mode="json") for backup in project.backups.values()],
                 "buckets": [bucket.as_json() for bucket in project.buckets.values()],
                 "kms_keys": [key.model_dump(mode="json") for key in project.kms_keys.values()],
+                "vaults": [vault.model_dump(mode="json") for vault in project.vaults.values()],
                 "images": [image.as_json() for image in self.images.values() if image.owner == project.id],
             }
         public = [image.as_json() for image in self.images.values() if image.is_public]
         return {
             "region": self.seed.region,
+            "regions": dict(self.regions),
             "time": iso_time(self.now()),
             "job_seconds": self.job_seconds,
             "consistency_lag": self.consistency_lag,

@@ -8,6 +8,7 @@ go out through :class:`Api`, one object per project and kind of authentication: 
 AK/SK requests are signed by the official ``huaweicloudsdkcore`` signer, never by the emulator's own code.
 """
 
+import dataclasses
 import json
 import sys
 import time
@@ -434,6 +435,19 @@ def api(info, http, make_api):
 
     def make(project=None, auth="token"):
         return make_api(info, http, project, auth)
+
+    return make
+
+
+@pytest.fixture
+def region_api(info, http):
+    """Factory: ``region_api(region, project=None, auth='token')`` -> :class:`Api` of a project of the named region
+    (default: its first one), sending to that region's endpoint."""
+
+    def make(region_name, project=None, auth="token"):
+        region = info.region_info(region_name)
+        at_region = dataclasses.replace(info, endpoint=region.endpoint, iam_endpoint=region.iam_endpoint)
+        return Api(at_region, region.project(project) if project else region.projects[0], auth, http, SdkSigner(region.endpoint))
 
     return make
 

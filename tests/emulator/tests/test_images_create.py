@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from ims_emulator.testing import assert_ims_error, unique_name
+from ims_emulator.testing import World, assert_ims_error, unique_name
 
 JOB_KEYS = {"status", "job_id", "job_type", "begin_time", "end_time", "error_code", "fail_reason", "entities"}
 OBS_REFUSALS = ("IMG.0057", "IMG.0069", "IMG.0121", "IMG.0058")
@@ -89,8 +89,10 @@ def test_unknown_or_foreign_ecs_is_refused(owner, consumer, world, whose):
         ("star*inside", ("IMG.0003",)),
         ("x" * 129, ("IMG.0002",)),
         ("", ("IMG.0013", "IMG.0003")),
+        ("镜像-web", ("IMG.0003",)),
+        ("émile", ("IMG.0003",)),
     ],
-    ids=["leading", "trailing", "slash", "star", "too-long", "empty"],
+    ids=["leading", "trailing", "slash", "star", "too-long", "empty", "chinese", "accented"],
 )
 def test_invalid_names_are_refused(owner, stopped_server, name, codes):
     assert_ims_error(owner.submit("POST", "/v2/cloudimages/action", ecs_body(stopped_server, name=name)), 400, *codes)
@@ -100,6 +102,18 @@ def test_valid_name_edge_cases(owner, stopped_server):
     for name in ("x" * 128, "a-b.c_d e 9"):
         image_id = owner.create_image(stopped_server["id"], name=name)
         assert owner.image(image_id)["name"] == name
+
+
+def test_huawei_cloud_names_may_have_chinese_characters(region_api, control):
+    """Huawei Cloud's own (Chinese) reference adds Chinese characters to 9.1's set; other scripts stay refused."""
+    api = region_api("ap-southeast-1")
+    server = World(control.world()).stopped_server(api.project_id)
+    image_id = api.create_image(server["id"], name="镜像-web 1")
+    assert api.image(image_id)["name"] == "镜像-web 1"
+    renamed = api.patch("/v2/cloudimages/%s" % image_id, json_body=[{"op": "replace", "path": "/name", "value": "黄金镜像"}])
+    assert renamed.status_code == 200 and renamed.json()["name"] == "黄金镜像", renamed.text
+    assert_ims_error(api.submit("POST", "/v2/cloudimages/action", ecs_body(server, name="émile")), 400, "IMG.0003")
+    assert_ims_error(api.submit("POST", "/v2/cloudimages/action", ecs_body(server, name="이미지")), 400, "IMG.0003")
 
 
 @pytest.mark.parametrize(
@@ -133,6 +147,19 @@ def test_invalid_create_bodies_are_refused(owner, stopped_server, body, codes):
 def test_malformed_bodies_are_refused(owner, content, codes):
     response = owner.request("POST", "/v2/cloudimages/action", content=content, content_type="application/json")
     assert_ims_error(response, 400, *codes)
+
+
+def test_data_disk_images_of_an_ecs_take_tags_as_strings_only(owner, world):
+    """Table 5-5 lists ``tags`` (strings) for an ECS's data disks, no ``image_tags``: those are not a field there."""
+    server = next(server for server in world.servers(owner.project_id, world.STOPPED) if len(world.data_volumes(server["id"], owner.project_id)) >= 2)
+    first, second = world.data_volumes(server["id"], owner.project_id)[:2]
+    data_images = [
+        {"name": unique_name("strings"), "volume_id": first["id"], "tags": ["role.data"]},
+        {"name": unique_name("objects"), "volume_id": second["id"], "image_tags": [{"key": "role", "value": "data"}]},
+    ]
+    owner.run_job("POST", "/v2/cloudimages/action", ecs_body(server, data_images=data_images))
+    tags = [owner.image_tags(owner.images({"name": item["name"]})[0]["id"]) for item in data_images]
+    assert tags == [{"role": "data"}, {}]
 
 
 def test_quota_exhausted_is_refused(owner, control, stopped_server):
@@ -623,7 +650,8 @@ def test_job_progress_api(owner, stopped_server):
 
 
 def test_jobs_are_private_to_their_project(owner, consumer, stopped_server):
+    # Another project's job is as unknown as a job that never was: 400 IMG.0023 (the error table).
     job_id = owner.start_job("POST", "/v2/cloudimages/action", ecs_body(stopped_server))
     owner.wait_job(job_id)
-    assert consumer.get("/v1/{project_id}/jobs/%s" % job_id).status_code == 404
-    assert owner.get("/v1/{project_id}/jobs/%s" % uuid.uuid4().hex).status_code == 404
+    assert_ims_error(consumer.get("/v1/{project_id}/jobs/%s" % job_id), 400, "IMG.0023")
+    assert_ims_error(owner.get("/v1/{project_id}/jobs/%s" % uuid.uuid4().hex), 400, "IMG.0023")

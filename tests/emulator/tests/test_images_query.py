@@ -418,6 +418,16 @@ def test_v11_image_details(owner, varied_images):
     assert all(image["name"] == name for image in owner.ok("GET", "/v1.1/images/detail", query={"name": name})["images"])
 
 
+def test_v11_images_are_never_created_after_their_last_update(owner, stopped_server):
+    """created_at and updated_at are both the image's own stamps: a new image has them equal, never reversed."""
+    image_id = owner.create_image(stopped_server["id"])
+    for image in v11_details(owner):
+        assert parse_time(image["created_at"]) <= parse_time(image["updated_at"]), image
+    created = next(image for image in v11_details(owner) if image["id"] == image_id)
+    shown = owner.images({"id": image_id})[0]
+    assert parse_time(created["created_at"]) == parse_time(shown["created_at"])
+
+
 def v11_details(api, query=None):
     return api.ok("GET", "/v1.1/images/detail", query=query)["images"]
 

@@ -111,6 +111,31 @@ def test_remove_drops_an_attribute(owner, image_id):
     assert "__support_highperformance" not in owner.images({"id": image_id})[0]
 
 
+@pytest.mark.parametrize("attribute", ["__support_kvm", "__support_kvm_infiniband", "__support_amd", "__my_flag"])
+def test_extension_attributes_are_added_and_removed(owner, image_id, attribute):
+    """5.1.2: "You can add or delete extension attributes", beyond the attributes it lists."""
+    response = patch(owner, image_id, op("add", "/" + attribute, "true"))
+    assert response.status_code == 200, response.text
+    assert owner.images({"id": image_id})[0][attribute] == "true"
+    response = patch(owner, image_id, op("remove", "/" + attribute))
+    assert response.status_code == 200, response.text
+    assert attribute not in owner.images({"id": image_id})[0]
+
+
+@pytest.mark.parametrize("attribute", ["__imagetype", "__os_version", "__platform", "__image_size", "__originalimagename", "__whole_image"])
+def test_extension_attributes_ims_keeps_cannot_be_added_or_removed(owner, image_id, attribute):
+    before = owner.images({"id": image_id})[0]
+    assert_ims_error(patch(owner, image_id, op("remove", "/" + attribute)), 400, "IMG.0001")
+    assert_ims_error(patch(owner, image_id, op("add", "/" + attribute, "x")), 400, "IMG.0001")
+    assert owner.images({"id": image_id})[0].get(attribute) == before.get(attribute)
+
+
+def test_only_listed_attributes_are_replaced(owner, image_id):
+    patch(owner, image_id, op("add", "/__support_kvm", "true"))
+    assert_ims_error(patch(owner, image_id, op("replace", "/__support_kvm", "false")), 400, "IMG.0001")
+    assert owner.images({"id": image_id})[0]["__support_kvm"] == "true"
+
+
 def test_several_operations_apply_in_order(owner, image_id):
     response = patch(owner, image_id, op("replace", "/name", "first"), op("add", "/__description", "d"), op("replace", "/name", "second"))
     assert response.status_code == 200, response.text

@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Quota, version documents, schemas, OS versions, request ids and the error shape of bad input."""
 
+import httpx
 import pytest
 
 from ims_emulator.testing import assert_ims_error, assert_not_framework_shaped
@@ -231,12 +232,44 @@ def test_documented_codes_carry_the_table_message(owner, consumer, bulk):
         (owner.request("PUT", "/v2/images/%s/file" % image_id, content=b"x", content_type="application/octet-stream"), 409, "IMG.0046"),
         (owner.post(members, json_body={"member": consumer.project_id}), 409, "IMG.0001"),
         (owner.put("%s/%s" % (members, consumer.project_id), json_body={"status": "accepted"}), 403, "IMG.0047"),
-        (owner.get("/v1/{project_id}/jobs/%s" % MISSING), 404, "IMG.0023"),
-        (owner.get("/v1/cloudimages/job/%s" % MISSING), 404, "IMG.0023"),
+        (owner.get("/v1/{project_id}/jobs/%s" % MISSING), 400, "IMG.0023"),
+        (owner.get("/v1/cloudimages/job/%s" % MISSING), 400, "IMG.0023"),
     ]
     for response, status, code in refusals:
         assert assert_ims_error(response, status, code) == code
         assert error_message(response) == TABLE_MESSAGES[code], response.text
+
+
+DEEP = b"[" * 100_000
+
+
+@pytest.mark.parametrize("method,path", [("POST", "/v2/cloudimages/action"), ("PATCH", "/v2/cloudimages/%s" % MISSING), ("POST", "/v2/images")])
+def test_a_deeply_nested_body_is_a_clean_400(owner, emulator, method, path):
+    response = owner.request(method, path, content=DEEP, content_type="application/json")
+    assert_ims_error(response, 400, "IMG.0001")
+    assert "Traceback" not in emulator.stderr_text() and "IMG.0061" not in response.text
+
+
+def test_iam_and_control_answer_a_deeply_nested_body_in_their_own_shape(owner, emulator, control):
+    response = owner.http.post(owner.info.iam_endpoint + "/auth/tokens", content=DEEP, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == 400 and response.json()["error"]["title"], response.text
+    response = owner.http.post(control.control_endpoint + "/faults", content=DEEP)
+    assert response.status_code == 400 and isinstance(response.json()["error"], str), response.text
+    assert "Traceback" not in emulator.stderr_text()
+
+
+@pytest.mark.parametrize("path", ["/v3.0/OS-AGENCY/nothing", "/v3.0", "/v3/nothing"])
+def test_unknown_iam_paths_answer_in_keystones_shape(owner, path):
+    response = owner.http.get(owner.info.endpoint + path)
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["code"] == 404 and response.json()["error"]["title"] == "Not Found"
+
+
+@pytest.mark.parametrize("method,path,status", [("GET", "/reset", 405), ("POST", "/no-such-call", 404), ("DELETE", "/settings", 405)])
+def test_control_refusals_answer_in_its_own_shape(control, method, path, status):
+    response = httpx.request(method, control.control_endpoint + path)
+    assert response.status_code == status, response.text
+    assert set(response.json()) == {"error"} and isinstance(response.json()["error"], str)
 
 
 def test_method_not_allowed_is_not_framework_shaped(owner):

@@ -17,6 +17,8 @@ from huaweicloudsdkims.v2 import (
     BatchDeleteMembersRequest,
     BatchUpdateMembersRequest,
     BatchUpdateMembersRequestBody,
+    CopyImageCrossRegionRequest,
+    CopyImageCrossRegionRequestBody,
     CopyImageInRegionRequest,
     CopyImageInRegionRequestBody,
     CreateImageRequest,
@@ -44,7 +46,7 @@ from ims_emulator.testing import eventually
 JOB_TIMEOUT = 30.0
 
 
-def sdk_client(info, project, security_token=None, ak=None, sk=None):
+def sdk_client(info, project, security_token=None, ak=None, sk=None, endpoint=None):
     config = HttpConfig.get_default_config()
     config.timeout = (10, 60)
     if info.ca_file:
@@ -52,7 +54,7 @@ def sdk_client(info, project, security_token=None, ak=None, sk=None):
     credentials = BasicCredentials(ak or project["ak"], sk or project["sk"], project["id"])
     if security_token:
         credentials.with_security_token(security_token)
-    return ImsClient.new_builder().with_http_config(config).with_credentials(credentials).with_endpoints([info.endpoint]).build()
+    return ImsClient.new_builder().with_http_config(config).with_credentials(credentials).with_endpoints([endpoint or info.endpoint]).build()
 
 
 def wait(client, job_id, expect="SUCCESS"):
@@ -167,6 +169,38 @@ def test_official_sdk_reports_ims_errors(info, projects, clients, world):
         wrong.list_images(ListImagesRequest(limit=1))
     assert unauthorized.value.status_code == 401
     assert unauthorized.value.error_code.startswith("APIGW.")
+
+
+def test_official_sdk_replicates_an_image_across_regions(info, control):
+    """CopyImageCrossRegion, unchanged, from ap-southeast-1 to ap-southeast-3; the job is the source region's."""
+    source_region, target_region = info.region_info("ap-southeast-1"), info.region_info("ap-southeast-3")
+    source = sdk_client(info, source_region.projects[0], endpoint=source_region.endpoint)
+    target = sdk_client(info, target_region.projects[0], endpoint=target_region.endpoint)
+    image_id = listed_ids_by_name(source, "web-golden-hk-1")[0]
+    name = "sdk-replica-%s" % uuid.uuid4().hex[:8]
+    body = CopyImageCrossRegionRequestBody(
+        name=name, description="replicated by the SDK", region=target_region.name, project_name=target_region.name, agency_name="ims_admin_agency"
+    )
+    accepted = source.copy_image_cross_region(CopyImageCrossRegionRequest(image_id=image_id, body=body))
+    job = wait(source, accepted.job_id)
+    assert job.job_type == "imsCopyImageCrossRegionJob" and job.entities.image_id
+    replica = target.list_images(ListImagesRequest(id=job.entities.image_id)).images[0]
+    assert (replica.name, replica.description, replica.status, replica.owner) == (name, "replicated by the SDK", "active", target_region.projects[0]["id"])
+    with pytest.raises(ClientRequestException) as refused:
+        source.copy_image_cross_region(
+            CopyImageCrossRegionRequest(
+                image_id=image_id, body=CopyImageCrossRegionRequestBody(name=name, region=source_region.name, project_name="x", agency_name="y")
+            )
+        )
+    assert (refused.value.status_code, refused.value.error_code) == (400, "IMG.0142")
+    otc = sdk_client(info, info.projects[0])
+    with pytest.raises(ClientRequestException) as missing:
+        otc.copy_image_cross_region(CopyImageCrossRegionRequest(image_id=image_id, body=body))
+    assert (missing.value.status_code, missing.value.error_code) == (404, "APIGW.0101")
+
+
+def listed_ids_by_name(client, name):
+    return [image.id for image in client.list_images(ListImagesRequest(name=name)).images]
 
 
 def test_official_sdk_with_temporary_credentials(info, projects):

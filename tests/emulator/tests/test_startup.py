@@ -11,6 +11,7 @@ import urllib.parse
 
 import httpx
 import pytest
+import yaml
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkims.v2 import ImsClient, ListImagesRequest
@@ -20,6 +21,7 @@ from ims_emulator.testing import ControlClient, EmulatorError, EmulatorInfo, Emu
 READY_KEYS = {"endpoint", "iam_endpoint", "region", "ca_file", "control_endpoint", "projects", "temporary_credentials"}
 PROJECT_KEYS = {"name", "id", "domain", "username", "password", "ak", "sk"}
 TEMPORARY_KEYS = {"project", "ak", "sk", "security_token"}
+DEFAULT_SEED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "ims_emulator", "default_seed.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +132,46 @@ def test_a_start_failure_reports_the_stderr_of_the_emulator(tmp_path):
     assert process.stderr_text().strip(), "the emulator exited silently"
     assert process.stderr_text().strip() in str(failure.value)
     process.close()
+
+
+def one_region_seed(tmp_path, change=None):
+    """The bundled seed without its further regions (and their projects), changed by ``change(seed)``."""
+    with open(DEFAULT_SEED, encoding="utf-8") as stream:
+        seed = yaml.safe_load(stream)
+    del seed["regions"]
+    for domain in seed["domains"]:
+        domain["projects"] = [project for project in domain["projects"] if "region" not in project]
+        for user in domain["users"]:
+            user["projects"] = [name for name in user["projects"] if name.startswith(seed["region"])]
+    if change:
+        change(seed)
+    path = tmp_path / "seed.yaml"
+    path.write_text(yaml.safe_dump(seed), encoding="utf-8")
+    return path
+
+
+def test_a_seed_of_one_region_serves_one(tmp_path):
+    with EmulatorProcess(seed=one_region_seed(tmp_path)) as process:
+        assert [(region.name, region.endpoint, region.cloud_profile) for region in process.info.regions] == [("eu-de", process.info.endpoint, "otc")]
+
+
+def test_a_project_of_an_unknown_region_is_refused_at_start_up(tmp_path):
+    def misplace(seed):
+        seed["domains"][0]["projects"][1]["region"] = "eu-nl"
+
+    process = EmulatorProcess(seed=one_region_seed(tmp_path, misplace))
+    with pytest.raises(EmulatorError) as failure:
+        process.start()
+    assert "unknown regions ['eu-nl']" in str(failure.value)
+    process.close()
+
+
+def test_every_region_serves_tls(tls_emulator):
+    info = tls_emulator.info
+    assert len(info.regions) == 3
+    for region in info.regions:
+        assert region.endpoint.startswith("https://") and region.iam_endpoint.startswith("https://")
+        assert httpx.get(region.endpoint + "/", verify=info.verify).status_code == 300
 
 
 def test_stop_terminates_the_process():

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import resolve_config
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.connection import connect
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import AuthenticationError, ConfigError, UnexpectedResponseError
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import AuthenticationError, ConfigError, ReadOnlyViolation, UnexpectedResponseError
 from ansible_collections.hwcloud.ims.tests.unit.plugins.module_utils.fakes import Router, answer, body_of
 
 IAM = "https://iam.cloud.example/v3"
@@ -129,3 +129,95 @@ def test_project_lookup_without_a_match(cloud):
     with pytest.raises(UnexpectedResponseError) as caught:
         connect(config(access_key="AK", secret_key="SK", region="r1", auth_url=IAM, endpoint=IMS), transport=cloud.transport)
     assert "IAM knows 0 projects named 'r1'" in str(caught.value)
+
+
+# --- the account: other regions, projects, agencies --------------------------------------------------------------
+
+
+def regional_cloud():
+    """IAM and IMS answering for the projects r1 and r2 of one account, whatever the host."""
+
+    def projects(request, match):
+        known = [{"id": "p1", "name": "r1", "domain_id": "d1"}, {"id": "p2", "name": "r2", "domain_id": "d1"}]
+        wanted = request.url.params.get("name")
+        return answer(200, {"projects": [project for project in known if wanted in (None, project["name"])]})
+
+    def token(request, match):
+        name = body_of(request)["auth"]["scope"]["project"]["name"]
+        return answer(
+            201,
+            {"token": {"expires_at": EXPIRES, "project": {"id": {"r1": "p1", "r2": "p2"}[name], "name": name}, "catalog": CATALOG}},
+            {"X-Subject-Token": "t-" + name},
+        )
+
+    router = Router()
+    router.add("GET", "/v3/projects", projects)
+    router.add("POST", "/v3/auth/tokens", token)
+    router.add(
+        "GET", "/v3.0/OS-AGENCY/agencies", lambda request, match: answer(200, {"agencies": [{"name": "ims_admin_agency", "trust_domain_name": "op_svc_ims"}]})
+    )
+    router.add("GET", "/v1/cloudimages/quota", lambda request, match: answer(200, {"quotas": {"resources": [{"type": "image", "used": 1, "quota": 9}]}}))
+    return router
+
+
+def test_aksk_reaches_another_region_of_a_derived_cloud():
+    router = regional_cloud()
+    with connect(config(access_key="AK", secret_key="SK", region="r1", cloud_profile="huaweicloud"), transport=router.transport) as ims:
+        assert (ims.region, ims.cloud_profile, ims.endpoint) == ("r1", "huaweicloud", "https://ims.r1.myhuaweicloud.com")
+        other = ims.account.client_for_region("r2")
+        assert (other.region, other.project_id, other.endpoint) == ("r2", "p2", "https://ims.r2.myhuaweicloud.com")
+        other.get_quota()
+    lookup, quota = router.requests[-2:]
+    assert (lookup.url.host, lookup.url.params["name"]) == ("iam.r1.myhuaweicloud.com", "r2"), "IAM is global: the configured one is asked"
+    assert quota.url.host == "ims.r2.myhuaweicloud.com" and quota.headers["X-Project-Id"] == "p2"
+    assert quota.headers["Authorization"].startswith("SDK-HMAC-SHA256 Access=AK, "), "the same, account-wide access key"
+
+
+def test_aksk_with_an_explicit_endpoint_needs_the_other_regions_endpoint():
+    router = regional_cloud()
+    with connect(config(access_key="AK", secret_key="SK", region="r1", auth_url=IAM, endpoint=IMS), transport=router.transport) as ims:
+        with pytest.raises(ConfigError) as caught:
+            ims.account.client_for_region("r2")
+        assert str(caught.value).startswith("no IMS endpoint for region r2: the endpoint %s is not derived from region r1" % IMS)
+        other = ims.account.client_for_region("r2", "https://ims.r2.cloud.example")
+        assert (other.endpoint, other.project_id) == ("https://ims.r2.cloud.example", "p2")
+
+
+def test_a_password_user_gets_a_token_of_the_other_region_with_its_endpoint(tmp_path):
+    router = regional_cloud()
+    options = {"username": "alice", "password": "pw", "domain_name": "dom", "region": "r1", "auth_url": IAM, "token_cache_dir": str(tmp_path)}
+    with connect(config(**options), transport=router.transport) as ims:
+        other = ims.account.client_for_region("r2")
+        assert (other.project_id, other.endpoint) == ("p2", "https://ims.r2.cloud.example"), "the endpoint of r2 from the token's catalog"
+        other.get_quota()
+    scopes = [body_of(request)["auth"]["scope"] for request in router.calls("POST", "/v3/auth/tokens")]
+    assert scopes == [{"project": {"name": "r1"}}, {"project": {"name": "r2"}}]
+    assert router.requests[-1].headers["X-Auth-Token"] == "t-r2"
+
+
+def test_a_pre_issued_token_reaches_no_other_region(cloud):
+    with connect(config(auth_token="pre-issued", project_id="p1", endpoint=IMS), transport=cloud.transport) as ims:
+        with pytest.raises(ConfigError) as caught:
+            ims.account.client_for_region("r2")
+    assert "a pre-issued token (auth_token) is scoped to one project, so it cannot reach region r2" in str(caught.value)
+
+
+def test_the_accounts_projects_and_agencies():
+    router = regional_cloud()
+    with connect(config(access_key="AK", secret_key="SK", project_id="p1", region="r1", auth_url=IAM, endpoint=IMS), transport=router.transport) as ims:
+        assert ims.account.project("p2") == {"id": "p2", "name": "r2", "domain_id": "d1"}
+        assert ims.account.project("p9") is None
+        assert [agency["name"] for agency in ims.account.agencies("d1", "ims_admin_agency")] == ["ims_admin_agency"]
+        assert ims.account.agencies("d1", "other") == []
+    listing = router.calls("GET", "/v3.0/OS-AGENCY/agencies")[0]
+    assert (listing.url.host, dict(listing.url.params)) == ("iam.cloud.example", {"domain_id": "d1", "name": "ims_admin_agency"})
+    assert listing.headers["X-Project-Id"] == "p1" and listing.headers["Authorization"].startswith("SDK-HMAC-SHA256 ")
+
+
+def test_other_regions_in_check_mode_are_read_only():
+    router = regional_cloud()
+    with connect(config(access_key="AK", secret_key="SK", region="r1", cloud_profile="huaweicloud"), transport=router.transport, read_only=True) as ims:
+        other = ims.account.client_for_region("r2")
+        with pytest.raises(ReadOnlyViolation):
+            other.copy_image_cross_region("i1", "web", "r1", "r1", "agency")
+    assert router.calls("POST", "/v1/cloudimages/i1/cross_region_copy") == []

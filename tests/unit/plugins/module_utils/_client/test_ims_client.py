@@ -10,8 +10,10 @@ import pytest
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.auth import AkSkAuth
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import (
     ApiError,
+    NotFoundError,
     ResponseLostError,
     UnexpectedResponseError,
+    UnsupportedApiError,
     ValidationError,
     WaitTimeoutError,
 )
@@ -63,6 +65,18 @@ def only(script):
         ),
         (lambda ims: ims.copy_image("img/1", "copy"), "POST", "/v1/cloudimages/img%2F1/copy", {"name": "copy"}),
         (
+            lambda ims: ims.copy_image_cross_region("img-1", "web", "r2", "r2_apps", "ims_admin_agency", description="d", vault_id="v-1"),
+            "POST",
+            "/v1/cloudimages/img-1/cross_region_copy",
+            {"name": "web", "description": "d", "region": "r2", "project_name": "r2_apps", "agency_name": "ims_admin_agency", "vault_id": "v-1"},
+        ),
+        (
+            lambda ims: ims.copy_image_cross_region("img-1", "web", "r2", "r2", "agency"),
+            "POST",
+            "/v1/cloudimages/img-1/cross_region_copy",
+            {"name": "web", "region": "r2", "project_name": "r2", "agency_name": "agency"},
+        ),
+        (
             lambda ims: ims.export_image("img-1", "bucket:img.qcow2", "qcow2"),
             "POST",
             "/v1/cloudimages/img-1/file",
@@ -94,6 +108,35 @@ def test_create_action_names_the_source_in_errors(client):
     with pytest.raises(ApiError) as caught:
         ims.create_image({"name": "f", "image_url": "b:f.qcow2"})
     assert str(caught.value).startswith("create image 'f' from OBS file b:f.qcow2 failed")
+
+
+def test_cross_region_copy_where_ims_lacks_the_api(client):
+    gateway = {"error_code": "APIGW.0101", "error_msg": "The API does not exist or has not been published in the environment."}
+    ims, _script = client(answer(404, gateway, {"X-Request-Id": "req-9"}))
+    with pytest.raises(UnsupportedApiError) as caught:
+        ims.copy_image_cross_region("img-1", "web", "r2", "r2", "agency")
+    assert str(caught.value) == (
+        "replicate image img-1 to 'web' in r2 failed: the IMS of the cloud at https://ims.example.com has no API "
+        "POST /v1/cloudimages/{image_id}/cross_region_copy (replicating images across regions) (HTTP 404 APIGW.0101, request id req-9)"
+    )
+    assert (caught.value.status, caught.value.code, caught.value.request_id) == (404, "APIGW.0101", "req-9")
+    ims, _script = client(answer(404, {"error": {"code": "IMG.0027", "message": "The image ID in the request does not exist."}}))
+    with pytest.raises(NotFoundError) as other:
+        ims.copy_image_cross_region("img-1", "web", "r2", "r2", "agency")
+    assert not isinstance(other.value, UnsupportedApiError)
+
+
+@pytest.mark.parametrize("status", [400, 404])
+def test_an_unknown_job_is_not_found(client, status):
+    ims, _script = client(answer(status, {"error": {"code": "IMG.0023", "message": "An exception occurred during task query."}}))
+    with pytest.raises(NotFoundError) as caught:
+        ims.get_job("j-1")
+    assert (caught.value.status, caught.value.code) == (status, "IMG.0023")
+    assert str(caught.value).startswith("get job j-1 failed: HTTP %d IMG.0023: An exception occurred during task query." % status)
+    ims, _script = client(answer(400, {"error": {"code": "IMG.0001", "message": "bad"}}))
+    with pytest.raises(ApiError) as other:
+        ims.get_job("j-1")
+    assert not isinstance(other.value, NotFoundError)
 
 
 def test_a_job_answer_without_job_id(client):

@@ -5,7 +5,7 @@
 import pytest
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import tag_filter, validate_description, validate_image_name, validate_tags
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import tag_filter, tag_strings, validate_description, validate_image_name, validate_tags
 
 
 @pytest.mark.parametrize("name", ["web-1042", "CentOS 7.3 64bit", "a", "x" * 128, "ims_test.v2"])
@@ -30,6 +30,31 @@ def test_invalid_image_names(name, rule):
     with pytest.raises(ValidationError) as caught:
         validate_image_name(name)
     assert caught.value.field == "name" and rule in str(caught.value) and str(caught.value).startswith("name: ")
+
+
+@pytest.mark.parametrize("profile", [None, "otc", "huaweicloud"])
+def test_image_names_by_cloud(profile):
+    """Huawei Cloud's reference allows Chinese characters in names; the reference's 9.1 set applies elsewhere."""
+    assert validate_image_name("web 1-a_b.c", cloud_profile=profile) == "web 1-a_b.c"
+    for name in ("镜像-web", "黄金镜像 2", "\u3400x"):
+        if profile == "huaweicloud":
+            assert validate_image_name(name, cloud_profile=profile) == name
+        else:
+            with pytest.raises(ValidationError) as caught:
+                validate_image_name(name, cloud_profile=profile)
+            assert "letters, digits, hyphens (-), periods (.), underscores (_) and spaces" in str(caught.value)
+    for name in ("wéb", "이미지", "イメージ", "web/1"):
+        with pytest.raises(ValidationError) as caught:
+            validate_image_name(name, cloud_profile=profile)
+        assert "Chinese characters" in str(caught.value) if profile == "huaweicloud" else "Chinese" not in str(caught.value)
+
+
+def test_tag_strings():
+    assert tag_strings({"role": "data", "tier": "", "团队": "蓝"}) == ["role.data", "tier.", "团队.蓝"]
+    for tags in ({"my key": "v"}, {"k": "1.2"}, {"k": "a b"}):
+        with pytest.raises(ValidationError) as caught:
+            tag_strings(tags, field="data_disks[1].tags")
+        assert str(caught.value).startswith("data_disks[1].tags: tag ") and "key.value strings" in str(caught.value)
 
 
 def test_description_rules():

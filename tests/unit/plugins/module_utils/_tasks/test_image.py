@@ -121,7 +121,7 @@ def test_a_multi_image_job_returns_every_image(lifecycle, fake):
         (
             "POST",
             CREATE,
-            {"name": "web", "instance_id": "i-1", "data_images": [{"volume_id": "v-1", "name": "web-data", "image_tags": [{"key": "role", "value": "data"}]}]},
+            {"name": "web", "instance_id": "i-1", "data_images": [{"volume_id": "v-1", "name": "web-data", "tags": ["role.data"]}]},
         )
     ]
     assert result["job"]["image_ids"] == [system_id, data_id]

@@ -43,7 +43,7 @@ def test_present_attributes_are_replaced_absent_ones_added():
     assert plan.operations == [
         {"op": "replace", "path": "/name", "value": "web-2"},
         {"op": "replace", "path": "/__description", "value": "new"},
-        {"op": "replace", "path": "/min_ram", "value": 1024},
+        {"op": "replace", "path": "/min_ram", "value": "1024"},
         {"op": "add", "path": "/__support_largememory", "value": "true"},
         {"op": "add", "path": "/hw_firmware_type", "value": "uefi"},
     ]

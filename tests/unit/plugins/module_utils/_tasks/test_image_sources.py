@@ -23,8 +23,8 @@ class Recorder:
         self.calls = []
 
     def __getattr__(self, method):
-        def record(*args):
-            self.calls.append((method,) + args)
+        def record(*args, **kwargs):
+            self.calls.append((method,) + args + ((kwargs,) if kwargs else ()))
             return "job-1"
 
         return record
@@ -41,6 +41,7 @@ class Recorder:
         ({"image_url": "b:f", "min_disk": 40, "quick_import": True, "os_version": "CentOS 7.6 64bit"}, "quick_import"),
         ({"image_url": "b:f", "register": True}, "register"),
         ({"source_image": "other"}, "copy"),
+        ({"source_image": "other", "source_region": "r2", "agency_name": "a"}, "replica"),
     ],
 )
 def test_the_source_follows_the_options(changes, kind):
@@ -60,6 +61,10 @@ def test_the_source_follows_the_options(changes, kind):
         ({"volume_id": "v", "os_version": "x", "image_type": "DataImage"}, "image_type"),
         ({"source_image": "other", "max_ram": 1024}, "max_ram"),
         ({"whole_image": True}, "whole_image"),
+        ({"source_image": "other", "source_region": "r2"}, "agency_name"),
+        ({"source_image": "other", "source_region": "r2", "agency_name": "a", "cmk_id": "k"}, "cmk_id"),
+        ({"source_image": "other", "vault_id": "v"}, "vault_id"),
+        ({"instance_id": "s", "data_disks": [{"volume_id": "v1", "name": "镜像", "description": None, "tags": None}]}, "data_disks[1].name"),
     ],
 )
 def test_rules_that_need_no_request(changes, field):
@@ -79,6 +84,38 @@ def test_an_ecs_image_with_data_disks_and_tags():
     assert ims.calls == [
         ("create_image", {"name": "img", "instance_id": "s", "min_ram": 512, "image_tags": tags, "data_images": [{"name": "d1", "volume_id": "v1"}]})
     ]
+
+
+def test_data_disk_images_of_an_ecs_get_their_tags_as_strings():
+    """5.1.3 Table 5-5: an ECS's data disks take ``tags`` strings; a file import's data images take ``image_tags``."""
+    ims = Recorder()
+    disks = [{"volume_id": "v1", "name": "d1", "description": None, "tags": {"role": "data"}}]
+    select_source(params(instance_id="s", data_disks=disks)).submit(ims)
+    assert ims.calls[0][1]["data_images"] == [{"name": "d1", "volume_id": "v1", "tags": ["role.data"]}]
+    files = [{"image_url": "b:g", "min_disk": 40, "name": "g", "tags": {"role": "data"}, "quick_import": False}]
+    select_source(params(image_url="b:f", min_disk=40, data_images=files)).submit(ims)
+    assert ims.calls[1][1]["data_images"] == [{"image_url": "b:g", "min_disk": 40, "name": "g", "image_tags": [{"key": "role", "value": "data"}]}]
+    with pytest.raises(ValidationError) as raised:
+        select_source(params(instance_id="s", data_disks=[dict(disks[0], tags={"my role": "data"})]))
+    assert raised.value.field == "data_disks[1].tags"
+
+
+def test_names_of_further_images_follow_the_cloud():
+    disks = [{"volume_id": "v1", "name": "数据盘", "description": None, "tags": None}]
+    assert select_source(params(instance_id="s", data_disks=disks), "huaweicloud").image_count == 2
+    with pytest.raises(ValidationError) as raised:
+        select_source(params(instance_id="s", data_disks=disks), "otc")
+    assert raised.value.field == "data_disks[1].name"
+
+
+def test_a_replica_is_requested_from_the_source_region():
+    target, source_region = Recorder(), Recorder()
+    target.region = "r1"
+    source = select_source(params(source_image="web", source_region="r2", agency_name="ims_admin_agency", vault_id="v-1", description="d"))
+    source.source, source.source_client, source.project_name = Image.from_api({"id": "i-9"}), source_region, "r1_apps"
+    submitted = source.submit(target)
+    assert target.calls == [] and submitted.job_client is source_region
+    assert source_region.calls == [("copy_image_cross_region", "i-9", "img", "r1", "r1_apps", "ims_admin_agency", {"description": "d", "vault_id": "v-1"})]
 
 
 def test_a_quick_import_of_a_data_disk_sends_the_os_type():
