@@ -307,8 +307,13 @@ def _describe_missing(names):
     return "; ".join("%s is missing (set %s)" % (name, _where(name)) for name in names)
 
 
+def describe_sources(*names):
+    """Each setting with where it can be given: "endpoint (the endpoint option, HW_IMS_ENDPOINT or ...)", joined by "or"."""
+    return ", or ".join("%s (%s)" % (name, _where(name)) for name in names)
+
+
 def _alternatives(*names):
-    return "set " + ", or ".join("%s (%s)" % (name, _where(name)) for name in names)
+    return "set " + describe_sources(*names)
 
 
 def _env_names(names):

@@ -16,8 +16,8 @@ Internal to this collection, may change in any release.
 """
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.auth import AkSkAuth, IamClient, PasswordToken, StaticToken, TokenAuth
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import AUTH_AKSK, AUTH_PASSWORD
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ConfigError
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import AUTH_AKSK, AUTH_PASSWORD, describe_sources
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ApiError, ConfigError
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.ims_client import ImsClient
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.session import HttpSession, RetryPolicy
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.signer import AkSkSigner
@@ -78,10 +78,27 @@ def _authenticate(config, session, on_warning):
         auth = TokenAuth(StaticToken(token))
         if not config.endpoint or not (project_id or config.project_scope):
             # Only the token itself knows its catalog, and its project when no name is known to look it up by.
-            scope = iam.inspect_token(token)
+            scope = _inspect_token(iam, token, config, project_id)
             project_id, catalog_endpoint = project_id or scope.project_id, scope.endpoint
     if not project_id:
         project_id = iam.project_id(config.project_scope, auth)
     if config.auth_method == AUTH_AKSK:
         auth.project_id = project_id  # from now on; the project lookup itself is sent without it
     return auth, project_id, catalog_endpoint
+
+
+def _inspect_token(iam, token, config, project_id):
+    """The scope of a pre-issued token, from IAM's token validation; when IAM refuses, say what the token alone lacks."""
+    try:
+        return iam.inspect_token(token)
+    except ApiError as error:
+        lacking = [name for name, value in (("endpoint", config.endpoint), ("project_id", project_id or config.project_scope)) if not value]
+        answer = "HTTP %s%s" % (error.status, ": %s" % error.message if error.message else "")
+        raise ConfigError(
+            "the auth_token could not be validated at %s/auth/tokens (%s), and without IAM's answer the token gives no %s; "
+            "set %s, or give a token IAM accepts" % (iam.auth_url, answer, " and no ".join(_TOKEN_LACKS[name] for name in lacking), describe_sources(*lacking))
+        ) from None
+
+
+# What only IAM's answer about a pre-issued token tells when the settings do not.
+_TOKEN_LACKS = {"endpoint": "IMS endpoint", "project_id": "project"}

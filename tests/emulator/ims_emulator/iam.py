@@ -196,6 +196,34 @@ async def create_token(request: Request):
     return JSONResponse(body, status_code=201, headers={"X-Subject-Token": value})
 
 
+@router.get("/auth/tokens")
+async def validate_token(request: Request):
+    """Keystone's token validation: the caller's X-Auth-Token asks about the token in X-Subject-Token (a token may ask
+    about itself, which is how clients holding a pre-issued token find its project and catalog). Answers 200 with the
+    token body (``?nocatalog`` leaves the catalog out) and X-Subject-Token; 401 when the caller's token is not valid,
+    404 when the subject token is unknown or expired, as Keystone answers."""
+    identity = request.app.state.identity
+    caller = request.headers.get("x-auth-token")
+    try:
+        identity.token(caller or "")
+    except IdentityError:
+        raise KeystoneError(401, AUTHENTICATION_REQUIRED) from None
+    subject = request.headers.get("x-subject-token")
+    if not subject:
+        raise KeystoneError(400, "Expecting to find X-Subject-Token in the request headers.")
+    try:
+        token = identity.token(subject)
+    except IdentityError:
+        raise KeystoneError(404, "Could not find token: %s." % _token_fingerprint(subject)) from None
+    body = _token_body(identity, token, _base_url(request), with_catalog="nocatalog" not in request.query_params)
+    return JSONResponse(body, headers={"X-Subject-Token": subject})
+
+
+def _token_fingerprint(value):
+    """What a message may say about a token: a short digest, never the token."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:12]
+
+
 # --- projects ------------------------------------------------------------------------------------------------------
 
 
