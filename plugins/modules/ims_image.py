@@ -12,7 +12,9 @@ description:
     (when several images have the name, the module fails and lists their IDs).
   - B(Creating.) When no image of the name exists, the module creates it from exactly one source - an ECS
     (O(instance_id), with its data disks in O(data_disks)), a data disk an OS was installed on from an ISO image
-    (O(volume_id)), a file in OBS (O(image_url); O(quick_import) or O(register) choose another API), a full-ECS
+    (O(volume_id)), data disks on their own (O(volume_id) with O(image_type=DataImage), or O(data_disks) without
+    O(instance_id)), a file in OBS (O(image_url); O(quick_import) or O(register) choose another API, and
+    O(image_type=DataImage) makes a data disk image of it), a full-ECS
     image of an ECS or of a CSBS backup (O(whole_image)), a copy of another image (O(source_image)), or a file of
     the machine running the module (O(local_file)). It waits for the creation job and returns the new image.
   - B(Never a duplicate.) IMS has no idempotency key. Before creating, the module looks for the name; an image of
@@ -135,6 +137,10 @@ options:
     description:
       - With O(instance_id), also make data disk images of these data disks of the same ECS; they are returned in
         RV(images).
+      - Without O(instance_id), make data disk images only (C(POST /v2/cloudimages/action) with C(data_images)), of
+        disks attached to one ECS - with O(volume_id) and O(image_type=DataImage) in addition to the image O(name)
+        of O(volume_id); without O(volume_id), O(name) must be the name of one of the entries, the image the task
+        manages (found, waited for and returned as RV(image)).
     type: list
     elements: dict
     suboptions:
@@ -171,12 +177,16 @@ options:
       - Create a system disk image from this data disk, on which an OS was installed from an ISO image (the ISO flow -
         import the ISO with O(image_type=IsoImage), install it on a data disk of a temporary ECS, then make the
         image of that disk). Needs O(os_version).
+      - With O(image_type=DataImage), create a data disk image of this data disk (attached to an ECS) instead; more
+        data disks may follow in O(data_disks).
     type: str
   image_url:
     description:
       - Create the image from this file in an OBS bucket of the Standard storage class, as C(bucket:file).
       - Needs O(min_disk). By default the file is imported (C(POST /v2/cloudimages/action)); O(quick_import) and
-        O(register) choose another API.
+        O(register) choose another API, and O(image_type=DataImage) imports it as a data disk image
+        (C(POST /v1/cloudimages/dataimages/action), O(min_disk) 1 to 2048, O(os_type) V(Linux) or V(Windows),
+        O(cmk_id)).
     type: str
   quick_import:
     description:
@@ -249,7 +259,7 @@ options:
   image_type:
     description:
       - What an imported file becomes - an ECS system disk image, a BMS image, a data disk image or an ISO image.
-        For O(volume_id), V(ECS) or V(BMS).
+        For O(volume_id), V(ECS) or V(BMS) (a system disk image of the disk) or V(DataImage) (a data disk image).
     type: str
     choices: [ECS, BMS, DataImage, IsoImage]
   architecture:
@@ -347,6 +357,30 @@ EXAMPLES = r"""
     os_version: CentOS 7.6 64bit
     is_config: true
     cmk_id: c2af950d-225d-42f5-8faa-2e3049cf6ef5
+
+- name: A data disk image of one data disk of a server
+  hwcloud.ims.ims_image:
+    name: debian-data-1
+    volume_id: 0e386a7c-bf7b-4a44-bb62-e4a453ce97fa
+    image_type: DataImage
+    tags:
+      role: data
+
+- name: Data disk images of two data disks, without an image of the system disk
+  hwcloud.ims.ims_image:
+    name: debian-data-a
+    data_disks:
+      - volume_id: 0e386a7c-bf7b-4a44-bb62-e4a453ce97fa
+        name: debian-data-a
+      - volume_id: 7c20f3be-e7e8-4605-ae2a-905458a5a7d4
+        name: debian-data-b
+
+- name: A data disk image of a file in OBS
+  hwcloud.ims.ims_image:
+    name: data-from-file
+    image_url: ims-images:datadisk.qcow2
+    image_type: DataImage
+    min_disk: 100
 
 - name: Import a system disk with a data disk file
   hwcloud.ims.ims_image:
@@ -1273,7 +1307,7 @@ def main():
         argument_spec=ARGUMENT_SPEC,
         required_one_of=[("id", "name")],
         mutually_exclusive=[("instance_id", "volume_id", "image_url", "backup_id", "source_image", "local_file")],
-        required_by={"data_disks": "instance_id", "data_images": "image_url"},
+        required_by={"data_images": "image_url"},
     )
     # An empty source is no source: refused, rather than taken as not given (and the creation options then ignored).
     for option in SOURCE_OPTIONS:

@@ -20,4 +20,3 @@ def test_every_waiting_module_defaults_to_one_hour_and_documents_the_rule(ansibl
         option = docs["hwcloud.ims.%s" % module]["doc"]["options"]["wait_timeout"]
         assert option["default"] == 3600, module
         assert any(RULE in line for line in option["description"]), module
-

@@ -32,11 +32,25 @@ class CloudProfile:
     ims: str
     iam: str
     domain: str
+    ecs: str = ""
+    obs: str = ""
 
 
 PROFILES = {
-    "huaweicloud": CloudProfile(ims="https://ims.{region}.myhuaweicloud.com", iam="https://iam.{region}.myhuaweicloud.com/v3", domain="myhuaweicloud.com"),
-    "otc": CloudProfile(ims="https://ims.{region}.otc.t-systems.com", iam="https://iam.{region}.otc.t-systems.com/v3", domain="otc.t-systems.com"),
+    "huaweicloud": CloudProfile(
+        ims="https://ims.{region}.myhuaweicloud.com",
+        iam="https://iam.{region}.myhuaweicloud.com/v3",
+        domain="myhuaweicloud.com",
+        ecs="https://ecs.{region}.myhuaweicloud.com",
+        obs="https://obs.{region}.myhuaweicloud.com",
+    ),
+    "otc": CloudProfile(
+        ims="https://ims.{region}.otc.t-systems.com",
+        iam="https://iam.{region}.otc.t-systems.com/v3",
+        domain="otc.t-systems.com",
+        ecs="https://ecs.{region}.otc.t-systems.com",
+        obs="https://obs.{region}.otc.t-systems.com",
+    ),
 }
 # Regions that exist only on Open Telekom Cloud: a bare "region: eu-de" means OTC.
 OTC_REGIONS = frozenset(("eu-de", "eu-nl", "eu-ch2"))
@@ -125,6 +139,19 @@ SETTINGS = (
         clouds_yaml=("image_endpoint_override",),
     ),
     Setting(
+        "ecs_endpoint",
+        "ECS endpoint, read (never written) to check an ECS before an image is made of it, in check mode too; derived from "
+        "the region, or taken from the IAM catalog, when not set. Without one the check is left to IMS, with a warning.",
+        env=("HW_ECS_ENDPOINT",),
+    ),
+    Setting(
+        "obs_endpoint",
+        "OBS endpoint, read (never written, AK/SK credentials only) to check the file of an import or an export before "
+        "the request, in check mode too; derived from the region, or taken from the IAM catalog, when not set. Without "
+        "one the check is left to IMS, with a warning.",
+        env=("HW_OBS_ENDPOINT",),
+    ),
+    Setting(
         "validate_certs", "Whether to verify TLS certificates.", env=("OS_INSECURE",), env_inverted=True, clouds_yaml=("verify",), type="bool", default=True
     ),
     Setting("ca_path", "CA bundle to verify TLS certificates with.", env=("OS_CACERT",), clouds_yaml=("cacert",), type="path"),
@@ -174,6 +201,8 @@ class CloudConfig(BaseModel):
     project_name: str | None = None
     auth_url: str | None = None
     endpoint: str | None = None
+    ecs_endpoint: str | None = None
+    obs_endpoint: str | None = None
     access_key: str | None = None
     secret_key: SecretStr | None = None
     security_token: SecretStr | None = None
@@ -222,6 +251,8 @@ def resolve_config(options, environ=None, clouds_yaml_paths=None):
     profile = values["cloud_profile"] or _guess_profile(values)
     values["auth_url"] = values["auth_url"] or _from_profile(profile, "iam", values["region"])
     values["endpoint"] = values["endpoint"] or _from_profile(profile, "ims", values["region"])
+    for service in ("ecs", "obs"):
+        values["%s_endpoint" % service] = values["%s_endpoint" % service] or _from_profile(profile, service, values["region"])
     _check_reachable(method, values)
     for setting in SETTINGS:
         if values[setting.name] is None and setting.default is not None:

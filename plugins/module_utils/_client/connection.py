@@ -10,15 +10,21 @@
 Project ID: the configured one; else the scope of the token when IAM hands one out anyway (password authentication,
 or a pre-issued token inspected for its catalog); else ``GET {auth_url}/projects?name=<project name or region>``.
 IMS endpoint: the configured one (or the one derived from region and cloud profile, see config.py); else the
-``image`` service of the IAM catalog for the region.
+``image`` service of the IAM catalog for the region. The ECS and OBS endpoints the client reads (never writes) come
+the same way (``ecs_endpoint``, ``obs_endpoint``; the catalog's ``ecs`` and ``obs`` services); OBS takes AK/SK
+signatures only. A service the client cannot read is left out (``ims.ecs`` / ``ims.obs`` None) with the reason in
+``ims.unreadable``.
 
 Internal to this collection, may change in any release.
 """
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.auth import AkSkAuth, IamClient, PasswordToken, StaticToken, TokenAuth
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import AUTH_AKSK, AUTH_PASSWORD, describe_sources
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.ecs_client import EcsClient
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ApiError, ConfigError
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.ims_client import ImsClient
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.obs_client import ObsClient
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.obs_signer import ObsAuth
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.session import HttpSession, RetryPolicy
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.signer import AkSkSigner
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.token_cache import TokenCache
@@ -45,7 +51,7 @@ def connect(config, on_retry=None, on_warning=None, session=None, transport=None
     owns_session = session is None
     session = session or new_session(config, on_retry, transport, read_only)
     try:
-        auth, project_id, catalog_endpoint = _authenticate(config, session, on_warning)
+        auth, project_id, catalog_endpoint, peer_endpoints = _authenticate(config, session, on_warning)
         endpoint = config.endpoint or catalog_endpoint
         if not endpoint:
             raise ConfigError(
@@ -56,7 +62,30 @@ def connect(config, on_retry=None, on_warning=None, session=None, transport=None
         if owns_session:
             session.close()
         raise
-    return ImsClient(session, endpoint, project_id, auth, owns_session=owns_session)
+    ims = ImsClient(session, endpoint, project_id, auth, owns_session=owns_session)
+    _attach_peers(ims, config, auth, dict(peer_endpoints, **{service: url for service, url in _configured_peers(config).items() if url}))
+    return ims
+
+
+def _configured_peers(config):
+    return {"ecs": config.ecs_endpoint, "obs": config.obs_endpoint}
+
+
+def _attach_peers(ims, config, auth, endpoints):
+    """The ECS and OBS clients of ``ims`` over its session, where an endpoint and fitting credentials are known."""
+    for service in ("ecs", "obs"):
+        if not endpoints.get(service):
+            ims.unreadable[service] = "no %s endpoint is known (set %s, or use a region of a known cloud)" % (
+                service.upper(),
+                describe_sources("%s_endpoint" % service),
+            )
+    if endpoints.get("ecs"):
+        ims.ecs = EcsClient(ims.session, endpoints["ecs"], ims.project_id, auth)
+    if endpoints.get("obs") and config.auth_method != AUTH_AKSK:
+        ims.unreadable["obs"] = "OBS takes AK/SK signatures only, not IAM tokens (give access_key and secret_key to let the collection read OBS)"
+    elif endpoints.get("obs"):
+        security_token = config.security_token.get_secret_value() if config.security_token else None
+        ims.obs = ObsClient(ims.session, endpoints["obs"], ObsAuth(config.access_key, config.secret_key.get_secret_value(), security_token))
 
 
 def _authenticate(config, session, on_warning):
@@ -67,9 +96,9 @@ def _authenticate(config, session, on_warning):
         project = {"id": config.project_id} if config.project_id else {"name": config.project_scope}
         source = PasswordToken(iam, config.username, config.password, config.domain_name, project, cache)
         issued = source.issued()
-        return TokenAuth(source), config.project_id or issued.project_id, issued.endpoint
+        return TokenAuth(source), config.project_id or issued.project_id, issued.endpoint, issued.peer_endpoints
 
-    project_id, catalog_endpoint = config.project_id, None
+    project_id, catalog_endpoint, peer_endpoints = config.project_id, None, {}
     if config.auth_method == AUTH_AKSK:
         security_token = config.security_token.get_secret_value() if config.security_token else None
         auth = AkSkAuth(AkSkSigner(config.access_key, config.secret_key.get_secret_value()), None, security_token)
@@ -79,12 +108,12 @@ def _authenticate(config, session, on_warning):
         if not config.endpoint or not (project_id or config.project_scope):
             # Only the token itself knows its catalog, and its project when no name is known to look it up by.
             scope = _inspect_token(iam, token, config, project_id)
-            project_id, catalog_endpoint = project_id or scope.project_id, scope.endpoint
+            project_id, catalog_endpoint, peer_endpoints = project_id or scope.project_id, scope.endpoint, scope.peer_endpoints
     if not project_id:
         project_id = iam.project_id(config.project_scope, auth)
     if config.auth_method == AUTH_AKSK:
         auth.project_id = project_id  # from now on; the project lookup itself is sent without it
-    return auth, project_id, catalog_endpoint
+    return auth, project_id, catalog_endpoint, peer_endpoints
 
 
 def _inspect_token(iam, token, config, project_id):

@@ -12,7 +12,10 @@ source             request                                                      
 =================  ==============================================================  ==============================
 ``instance_id``    POST /v2/cloudimages/action (system disk, + ``data_disks``)      5.1.3
 ``volume_id``      POST /v2/cloudimages/action with ``volume_id``, ``os_version``   7.1 (ISO flow, step 4)
++ ``DataImage``    POST /v2/cloudimages/action with ``data_images`` only            5.1.3 (data disk images)
+``data_disks``     the same, without ``instance_id``: data disk images only         5.1.3 (data disk images)
 ``image_url``      POST /v2/cloudimages/action (+ ``data_images``)                  5.1.3
++ ``DataImage``    POST /v1/cloudimages/dataimages/action                           data disk image from a file
 + ``quick_import`` POST /v2/cloudimages/quickimport/action                          5.1.4
 + ``register``     POST /v2/images, then PUT /v1/cloudimages/{id}/upload            6.1.6, 5.1.6
 ``whole_image``    POST /v1/cloudimages/wholeimages/action (ECS or ``backup_id``)   5.1.5
@@ -203,7 +206,7 @@ class VolumeSource(Source):
     def __init__(self, params):
         super().__init__(params)
         if params.get("image_type") not in (None, "ECS", "BMS"):
-            raise ValidationError("image_type", "an image of a data disk is a system disk image: ECS or BMS")
+            raise ValidationError("image_type", "a system disk image of a data disk is an ECS or BMS image (DataImage makes a data disk image)")
 
     def describe(self):
         return "a system disk image of data disk %s" % self.params["volume_id"]
@@ -213,6 +216,86 @@ class VolumeSource(Source):
             self.common_body(ram=False), volume_id=self.params["volume_id"], type=self.params.get("image_type") or "ECS", os_version=self.params["os_version"]
         )
         return Submitted(job_id=ims.create_image(without_none(body)))
+
+
+class DataDiskSource(Source):
+    """Data disk images only, of data disks attached to an ECS (``data_images`` without ``instance_id``, reference 5.1.3):
+    the image ``name`` of ``volume_id`` (with ``image_type: DataImage``), and one more per ``data_disks`` entry. Without
+    ``volume_id``, ``name`` is the ``data_disks`` entry the task manages: it is sent first, so that it is the job's
+    first image."""
+
+    kind = "data_disk"
+    label = "volume_id with image_type DataImage, or data_disks without instance_id"
+    options = ("volume_id", "image_type", "data_disks")
+    further_images = "data_disks"
+
+    def __init__(self, params):
+        super().__init__(params)
+        if not params.get("volume_id"):
+            names = [disk["name"] for disk in params["data_disks"]]
+            if params["name"] not in names:
+                raise ValidationError(
+                    "name",
+                    "with data_disks and neither instance_id nor volume_id, name must be one of the data_disks names, the image the "
+                    "task manages (got %r; data_disks names %s)" % (params["name"], ", ".join(names)),
+                )
+
+    @property
+    def image_count(self):
+        return len(self.disks())
+
+    def disks(self):
+        """Every data disk image to make, as ``data_disks`` entries, the one named ``name`` first."""
+        params = self.params
+        listed = list(params.get("data_disks") or ())
+        if params.get("volume_id"):
+            own = {"volume_id": params["volume_id"], "name": params["name"], "description": params.get("description"), "tags": params.get("tags")}
+            return [own] + listed
+        return sorted(listed, key=lambda disk: disk["name"] != params["name"])
+
+    def describe(self):
+        return "data disk images of %s" % ", ".join("volume %s" % disk["volume_id"] for disk in self.disks())
+
+    def submit(self, ims):
+        bodies = [
+            without_none(
+                {
+                    "volume_id": disk["volume_id"],
+                    "name": disk["name"],
+                    "description": disk.get("description"),
+                    "image_tags": tags_to_list(disk["tags"]) if disk.get("tags") else None,
+                }
+            )
+            for disk in self.disks()
+        ]
+        return Submitted(job_id=ims.create_image({"data_images": bodies}))
+
+
+class DataFileSource(Source):
+    """A data disk image of a file in OBS (``image_url`` with ``image_type: DataImage``): POST
+    /v1/cloudimages/dataimages/action, the API for a data disk image from an external file; ``min_disk`` 1 to 2048."""
+
+    kind = "data_file"
+    label = "image_url with image_type DataImage"
+    options = ("image_url", "min_disk", "os_type", "cmk_id", "image_type")
+    required = ("image_url", "min_disk")
+
+    def __init__(self, params):
+        super().__init__(params)
+        split_obs_url(params["image_url"], "image_url")
+        check_range("min_disk", params["min_disk"], *DATA_DISK_GB)
+        if params.get("os_type") not in (None, "Linux", "Windows"):
+            raise ValidationError("os_type", "a data disk image is of a Linux or a Windows system (got %s)" % params["os_type"])
+
+    def describe(self):
+        return "a data disk image of OBS file %s" % self.params["image_url"]
+
+    def submit(self, ims):
+        params = self.params
+        body = dict(
+            self.common_body(ram=False), image_url=params["image_url"], min_disk=params["min_disk"], os_type=params.get("os_type"), cmk_id=params.get("cmk_id")
+        )
+        return Submitted(job_id=ims.create_data_image(without_none(body)))
 
 
 class FileImportSource(Source):
@@ -228,8 +311,7 @@ class FileImportSource(Source):
         super().__init__(params)
         split_obs_url(params["image_url"], "image_url")
         kind = params.get("image_type") or "ECS"
-        low, high = DATA_DISK_GB if kind == "DataImage" else SYSTEM_DISK_GB
-        check_range("min_disk", params["min_disk"], low, high)
+        check_range("min_disk", params["min_disk"], *SYSTEM_DISK_GB)
         if kind == "IsoImage" and not params.get("os_version"):
             raise ValidationError("os_version", "is required to import an ISO file (IMS needs the OS the ISO installs)")
         for number, data_image in enumerate(params.get("data_images") or (), 1):
@@ -415,6 +497,9 @@ def select_source(params):
         if set(named) - {"instance_id", "backup_id"} or len(named) != 1:
             raise ValidationError("whole_image", "a full-ECS image is made from exactly one of instance_id and backup_id")
         return WholeImageSource(params)
+    data_only = params.get("data_disks") and not named
+    if data_only or (named == ["volume_id"] and params.get("image_type") == "DataImage"):
+        return DataDiskSource(params)
     if len(named) != 1:
         raise ValidationError("name", "to create an image, give exactly one source: %s (got %s)" % (", ".join(SOURCE_OPTIONS), ", ".join(named) or "none"))
     source = named[0]
@@ -423,7 +508,9 @@ def select_source(params):
             raise ValidationError("quick_import", "an OBS file is either imported quickly or registered, not both")
         if params.get("quick_import"):
             return QuickImportSource(params)
-        return RegisterSource(params) if params.get("register") else FileImportSource(params)
+        if params.get("register"):
+            return RegisterSource(params)
+        return DataFileSource(params) if params.get("image_type") == "DataImage" else FileImportSource(params)
     if source == "backup_id":
         raise ValidationError("backup_id", "a CSBS backup makes a full-ECS image: set whole_image to true")
     classes = {"instance_id": InstanceSource, "volume_id": VolumeSource, "source_image": CopySource, "local_file": LocalFileSource}
@@ -440,4 +527,15 @@ def _who_takes(option):
     return "images made with %s" % " or ".join(takers) if takers else "no creation source"
 
 
-_SOURCES = (InstanceSource, WholeImageSource, VolumeSource, FileImportSource, QuickImportSource, CopySource, RegisterSource, LocalFileSource)
+_SOURCES = (
+    InstanceSource,
+    WholeImageSource,
+    VolumeSource,
+    DataDiskSource,
+    FileImportSource,
+    DataFileSource,
+    QuickImportSource,
+    CopySource,
+    RegisterSource,
+    LocalFileSource,
+)
