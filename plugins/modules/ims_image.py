@@ -298,7 +298,8 @@ options:
   wait_timeout:
     description:
       - Seconds to wait at most, for the creation job and the image (or, with O(state=absent), its deletion).
-      - Every module of this collection that waits waits at most one hour (3600 s) by default: long enough for the slowest IMS job, a copy or import of a large image.
+      - Every module of this collection that waits waits at most one hour (3600 s) by default: long enough for the
+        slowest IMS job, a copy or import of a large image.
     type: int
     default: 3600
 notes:
