@@ -8,9 +8,10 @@ Order of work, so that whatever can fail early does:
 
 1. Pure checks (no request): name, description, tags, the wanted attributes, the creation source and its options.
 2. One lookup: by ID, or by name among the project's own images (several live images of the name: an error).
-3. Nothing found: the remote pre-flight (quota, OS version catalog, the source image's own attributes), then one
-   creation request. A creation whose response was lost is never simply re-sent: the name is looked up again
-   first, and a found image is waited for (or, for metadata sources, its file step is resumed).
+3. Nothing found: the remote pre-flight (quota, OS version catalog, the source image's own attributes, and what
+   only ECS and OBS know: the ECS's state, the OBS file, see source_checks), then one creation request. A creation
+   whose response was lost is never simply re-sent: the name is looked up again first, and a found image is waited
+   for (or, for metadata sources, its file step is resumed).
    An image of the name that is still ``queued``/``saving`` is a creation in flight: it is waited for, not repeated.
 4. Found: one PATCH with exactly the needed operations, and the tag plan; creation options that differ from what the
    image was made with are warned about, never acted on (IMS cannot change them, and recreating is destructive).
@@ -151,7 +152,7 @@ class ImageLifecycle:
 
     def create(self, source, wanted):
         self.preflight(source)
-        after = dict(wanted, name=self.params["name"], tags=self.params.get("tags") or {})
+        after = dict(wanted, name=self.params["name"], tags=self.params.get("tags") or {}, source=source.describe_checked())
         result = {"changed": True, "diff": {"before": {}, "after": after}}
         if self.check_mode:
             return dict(result, image=None, images=[], job=None)
@@ -191,6 +192,7 @@ class ImageLifecycle:
             check_copyable(source.source, self.ims.project_id, self.params.get("cmk_id"))
         if source.kind == "local_file":
             self.ims.check_upload_size(source.size)
+        source.check_outside(self.ims, self.warn)
 
     def submit_without_duplicate(self, source):
         """Send the creation once. When its response is lost, look for the image before sending it again."""

@@ -39,6 +39,15 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.ims_client import without_none
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import tags_to_list
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import split_obs_url, validate_description, validate_image_name, validate_tags
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.source_checks import (
+    IMPORT_LIMIT,
+    QUICK_IMPORT_LIMIT,
+    RUNNING_OR_STOPPED,
+    SKIPPED,
+    STOPPED,
+    check_obs_file,
+    check_server,
+)
 
 SOURCE_OPTIONS = ("instance_id", "volume_id", "image_url", "backup_id", "source_image", "local_file")
 SYSTEM_DISK_GB = (1, 1024)
@@ -88,6 +97,8 @@ class Source:
 
     def __init__(self, params):
         self.params = params
+        # What the ECS or OBS reads found about the source (its name and state, its size), for the diff.
+        self.detail = None
         self._check_options()
         for number, item in enumerate(self.further_items(), 1):
             field = "%s[%d]" % (self.further_images, number)
@@ -137,6 +148,14 @@ class Source:
     def describe(self):
         raise NotImplementedError
 
+    def describe_checked(self):
+        """What the image is made from, with what the pre-flight reads found out about it (the diff's ``source``)."""
+        return "%s (%s)" % (self.describe(), self.detail) if self.detail else self.describe()
+
+    def check_outside(self, ims, warn):
+        """Check what only ECS or OBS know about the source (see source_checks); set and return ``detail``."""
+        return None
+
     def submit(self, ims):
         raise NotImplementedError
 
@@ -167,6 +186,11 @@ class InstanceSource(Source):
     def describe(self):
         return "an image of ECS %s" % self.params["instance_id"]
 
+    def check_outside(self, ims, warn):
+        volume_ids = [disk["volume_id"] for disk in self.further_items()]
+        self.detail = _server_detail(check_server(ims, self.params["instance_id"], STOPPED, ("a system disk image", "IMG.0008"), warn, volume_ids))
+        return self.detail
+
     def submit(self, ims):
         body = dict(self.common_body(), instance_id=self.params["instance_id"])
         body["data_images"] = self.further_bodies(lambda disk: {"volume_id": disk["volume_id"]})
@@ -189,6 +213,11 @@ class WholeImageSource(Source):
         if self.params.get("backup_id"):
             return "a full-ECS image of backup %s" % self.params["backup_id"]
         return "a full-ECS image of ECS %s" % self.params["instance_id"]
+
+    def check_outside(self, ims, warn):
+        if self.params.get("instance_id"):
+            self.detail = _server_detail(check_server(ims, self.params["instance_id"], RUNNING_OR_STOPPED, ("a full-ECS image", "IMG.0126"), warn))
+        return self.detail
 
     def submit(self, ims):
         origin = {"backup_id": self.params["backup_id"]} if self.params.get("backup_id") else {"instance_id": self.params["instance_id"]}
@@ -290,6 +319,9 @@ class DataFileSource(Source):
     def describe(self):
         return "a data disk image of OBS file %s" % self.params["image_url"]
 
+    def check_outside(self, ims, warn):
+        return _file_detail(self, ims, IMPORT_LIMIT, warn)
+
     def submit(self, ims):
         params = self.params
         body = dict(
@@ -321,6 +353,11 @@ class FileImportSource(Source):
 
     def describe(self):
         return "an image of OBS file %s" % self.params["image_url"]
+
+    def check_outside(self, ims, warn):
+        for number, item in enumerate(self.further_items(), 1):
+            check_obs_file(ims, "data_images[%d].image_url" % number, item["image_url"], QUICK_IMPORT_LIMIT if item.get("quick_import") else IMPORT_LIMIT, warn)
+        return _file_detail(self, ims, IMPORT_LIMIT, warn)
 
     def submit(self, ims):
         params = self.params
@@ -363,6 +400,9 @@ class QuickImportSource(Source):
     def describe(self):
         return "a quick import of OBS file %s" % self.params["image_url"]
 
+    def check_outside(self, ims, warn):
+        return _file_detail(self, ims, QUICK_IMPORT_LIMIT, warn)
+
     def submit(self, ims):
         params = self.params
         body = dict(
@@ -397,6 +437,11 @@ class CopySource(Source):
 
     def describe(self):
         return "a copy of image %s" % self.params["source_image"]
+
+    def check_outside(self, ims, warn):
+        if self.source is not None:
+            self.detail = "%s, %s" % (self.source.id, self.source.name)
+        return self.detail
 
     def submit(self, ims):
         return Submitted(job_id=ims.copy_image(self.source.id, self.params["name"], self.params.get("description"), self.params.get("cmk_id")))
@@ -452,6 +497,9 @@ class RegisterSource(_MetadataSource):
 
     def describe(self):
         return "a registration of OBS file %s" % self.params["image_url"]
+
+    def check_outside(self, ims, warn):
+        return _file_detail(self, ims, QUICK_IMPORT_LIMIT, warn)
 
     def resume(self, ims, image_id):
         return Submitted(job_id=ims.register_image(image_id, self.params["image_url"]), image_id=image_id)
@@ -515,6 +563,16 @@ def select_source(params):
         raise ValidationError("backup_id", "a CSBS backup makes a full-ECS image: set whole_image to true")
     classes = {"instance_id": InstanceSource, "volume_id": VolumeSource, "source_image": CopySource, "local_file": LocalFileSource}
     return classes[source](params)
+
+
+def _server_detail(server):
+    return None if server is SKIPPED else "%s, %s" % (server.name, server.status)
+
+
+def _file_detail(source, ims, limit, warn):
+    found = check_obs_file(ims, "image_url", source.params["image_url"], limit, warn)
+    source.detail = None if found is SKIPPED else "%d bytes" % found.size
+    return source.detail
 
 
 def check_range(field, value, low, high):

@@ -1,6 +1,9 @@
 # Copyright: contributors to hwcloud.ims
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""``python -m ims_emulator``: serve the emulator, print one JSON "ready" line on stdout, log to stderr."""
+"""``python -m ims_emulator``: serve the emulator, print one JSON "ready" line on stdout, log to stderr.
+
+IMS, IAM and the control API listen on one port; the ECS and OBS endpoints on two more (each its own app over the
+same state), so that clients must use the right endpoint for each service."""
 
 import argparse
 import ipaddress
@@ -12,7 +15,7 @@ import sys
 
 import uvicorn
 
-from .app import EmulatorConfig, create_app
+from .app import EmulatorConfig, PortDispatcher, create_app, create_ecs_app, create_obs_app
 from .tls import tls_files
 
 LOG = logging.getLogger("ims_emulator")
@@ -56,12 +59,15 @@ def bind_socket(host, port):
 
 def ready_message(app, endpoint, ca_file):
     projects, temporary = app.state.identity.advertised_credentials()
+    peers = app.state.identity.peer_endpoints
     return {
         "endpoint": endpoint,
         "iam_endpoint": endpoint + "/v3",
         "region": app.state.identity.region,
         "ca_file": ca_file,
         "control_endpoint": endpoint + "/_emulator",
+        "ecs_endpoint": peers.get("ecs"),
+        "obs_endpoint": peers.get("obs"),
         "projects": projects,
         "temporary_credentials": temporary,
     }
@@ -89,18 +95,26 @@ def _stopped_by_signal(signum, _frame):
     LOG.info("stopped by %s", signal.Signals(signum).name)
 
 
+def _url(sock, tls):
+    # The URL names the address actually bound: "localhost" may resolve to another address family for the client.
+    address, port = sock.getsockname()[:2]
+    return "%s://%s:%d" % ("https" if tls else "http", "[%s]" % address if ":" in address else address, port)
+
+
 def serve(args, tls):
     try:
         sock = bind_socket(args.host, args.port)
+        peer_socks = {"ecs": bind_socket(args.host, 0), "obs": bind_socket(args.host, 0)}
     except OSError as exc:
         LOG.error("cannot listen on %s port %s: %s", args.host, args.port, exc)
         return 1
-    # The URL names the address actually bound: "localhost" may resolve to another address family for the client.
-    address, port = sock.getsockname()[:2]
-    endpoint = "%s://%s:%d" % ("https" if tls else "http", "[%s]" % address if ":" in address else address, port)
+    endpoint = _url(sock, tls)
     app = create_app(EmulatorConfig(seed_path=args.seed, job_seconds=args.job_seconds, token_lifetime=args.token_lifetime))
+    app.state.identity.peer_endpoints = {service: _url(peer, tls) for service, peer in peer_socks.items()}
+    peer_apps = {"ecs": create_ecs_app(app), "obs": create_obs_app(app)}
+    dispatcher = PortDispatcher(app, {peer_socks[service].getsockname()[1]: peer_apps[service] for service in peer_socks})
     config = uvicorn.Config(
-        app,
+        dispatcher,
         log_config=None,
         access_log=False,
         proxy_headers=False,
@@ -113,7 +127,7 @@ def serve(args, tls):
     # installed before it started: a handler that only logs turns that into a clean exit with status 0.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stopped_by_signal)
-    server.run(sockets=[sock])
+    server.run(sockets=[sock] + list(peer_socks.values()))
     return 0
 
 

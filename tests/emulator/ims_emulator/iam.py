@@ -148,7 +148,9 @@ def _catalog(identity, base_url):
             ],
         }
 
-    return [service("image", "ims", base_url), service("identity", "iam", base_url + PREFIX)]
+    # The ECS and OBS endpoints, when the server listens for them (see __main__).
+    peers = [service(kind, kind, url) for kind, url in sorted(identity.peer_endpoints.items())]
+    return [service("image", "ims", base_url), service("identity", "iam", base_url + PREFIX)] + peers
 
 
 def _token_body(identity, token, base_url, with_catalog):

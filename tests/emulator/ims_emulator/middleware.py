@@ -196,7 +196,7 @@ class EmulatorMiddleware:
 
     async def _serve(self, scope, receive, send):
         """Let the gateway admit an IMS request, then hand it to the app."""
-        if not _under(scope["path"], IAM_PREFIX):
+        if not _under(scope["path"], IAM_PREFIX) and not self.emulator.authenticates_itself:
             try:
                 receive = await self._admit(scope, receive)
             except GatewayError as exc:

@@ -49,6 +49,9 @@ class EmulatorInfo:
     projects: list = field(default_factory=list)
     temporary_credentials: list = field(default_factory=list)
     raw: dict = field(default_factory=dict)
+    #: The ECS and OBS endpoints (each on its own port); None from an emulator that does not serve them.
+    ecs_endpoint: str | None = None
+    obs_endpoint: str | None = None
 
     @classmethod
     def from_ready_line(cls, line):
@@ -71,6 +74,8 @@ class EmulatorInfo:
             projects=list(data["projects"]),
             temporary_credentials=list(data["temporary_credentials"]),
             raw=data,
+            ecs_endpoint=data.get("ecs_endpoint"),
+            obs_endpoint=data.get("obs_endpoint"),
         )
 
     @property
