@@ -40,7 +40,7 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._client.token_cache im
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import LOST_RESPONSE_GRACE, poll_until, send_once
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_attributes import MUTABLE_OPTIONS, patch_image, plan_update, validate_wanted
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_ref import ImageReferenceError, check_owned, is_image_id, require_image, single_match
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources import SOURCE_OPTIONS, CopySource, Submitted, select_source
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources import SOURCE_OPTIONS, CopySource, Submitted, names_a_source, select_source
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_tag import apply_tag_plan, plan_tags
 
 IMAGE_STATES = ("present", "absent")
@@ -105,7 +105,7 @@ class ImageLifecycle:
         tags_wanted = params.get("tags")
         plan_tags({}, tags_wanted, params["purge_tags"])  # validates the tags before any request
         # Without a source the task only manages an existing image; creation options then only feed the warnings.
-        source = select_source(params) if any(params.get(option) for option in SOURCE_OPTIONS) else None
+        source = select_source(params) if names_a_source(params) else None
 
         # Tasks of other forks on this controller that create the same name wait here until this one's creation is
         # visible (IMS has no idempotency key: two lookups before two creations would make two images).

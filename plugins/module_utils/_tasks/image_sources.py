@@ -538,6 +538,11 @@ class LocalFileSource(_MetadataSource):
         return Submitted(image_id=image_id)
 
 
+def names_a_source(params):
+    """Whether the options name something to create an image from (data disks alone are one)."""
+    return any(params.get(option) for option in SOURCE_OPTIONS) or bool(params.get("data_disks"))
+
+
 def select_source(params):
     """The Source the creation options name; raises ValidationError when they name none, several, or break a rule."""
     named = [option for option in SOURCE_OPTIONS if params.get(option)]
