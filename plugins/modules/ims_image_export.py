@@ -94,7 +94,7 @@ EXAMPLES = r"""
 - name: Export a release once; fail if a file of that name is already in the bucket
   hwcloud.ims.ims_image_export:
     image: base-debian-10
-    bucket_url: "releases:base-debian-10-{{ release }}.vmdk"
+    bucket_url: "ims-exports:base-debian-10-{{ release }}.vmdk"
     file_format: vmdk
     existing_file: fail
 
