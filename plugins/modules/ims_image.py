@@ -34,8 +34,14 @@ description:
   - B(Pre-flight.) Before a creation request the module checks what can be known in advance - the image quota, the
     name, description and tag rules, the O(min_disk) range, the O(os_version) value (against the region's catalog),
     and what the source image's own attributes forbid (copying a public, full-ECS or ISO image, or an encrypted
-    image shared with the project). What only other services know (whether the ECS is stopped, whether the OBS
-    object exists) is refused by IMS itself with an C(IMG) error code, which the failure reports.
+    image shared with the project). What only other services know is read from them, never written - the ECS
+    (C(GET /v1/{project_id}/cloudservers/{id}) - it exists, is stopped, or running or stopped for a full-ECS image,
+    and has the O(data_disks)) and OBS (a C(HEAD) with OBS's own AK/SK signature - the bucket exists and is of the
+    Standard storage class, the file exists, is not empty and not larger than the import takes) - and fails with the
+    C(IMG) code IMS would refuse with, before any write.
+  - Where ECS or OBS cannot be read - no O(ecs_endpoint) or O(obs_endpoint) known, OBS with token or password
+    credentials (OBS takes AK/SK signatures only), or credentials without the permission (HTTP 403) - a warning says
+    so, and IMS decides as without the check, its refusal reported with its C(IMG) code.
   - Throttling (HTTP 429, C(IMG.0060)) is retried with back-off, with a warning per retry.
 extends_documentation_fragment:
   - hwcloud.ims.connection
@@ -298,7 +304,7 @@ options:
   wait_timeout:
     description:
       - Seconds to wait at most, for the creation job and the image (or, with O(state=absent), its deletion).
-      - Every module of this collection that waits waits at most one hour (3600 s) by default: long enough for the
+      - Every module of this collection that waits waits at most one hour (3600 s) by default, long enough for the
         slowest IMS job, a copy or import of a large image.
     type: int
     default: 3600
@@ -308,12 +314,15 @@ attributes:
   check_mode:
     support: full
     details:
-      - Check mode reads what the real run reads (the image, the quota, the OS versions, the source image) and sends
-        no write request; C(changed) is what the real run would report, and the pre-flight refusals happen too.
+      - Check mode reads what the real run reads (the image, the quota, the OS versions, the source image, the ECS
+        and the OBS file) and sends no write request; C(changed) is what the real run would report, and the
+        pre-flight refusals (a running ECS, a missing OBS file) happen too.
   diff_mode:
     support: full
     details:
-      - Shows the managed attributes and the tags before and after.
+      - Shows the managed attributes and the tags before and after; for a creation also its C(source), what the image
+        is made from, with what the pre-flight found out about it (the ECS's name and status, the file's size, the
+        source image's ID and name).
   platform:
     platforms: all
 seealso:

@@ -75,7 +75,7 @@ options:
   wait_timeout:
     description:
       - How many seconds to wait at most for each job.
-      - Every module of this collection that waits waits at most one hour (3600 s) by default: long enough for the
+      - Every module of this collection that waits waits at most one hour (3600 s) by default, long enough for the
         slowest IMS job, a copy or import of a large image.
     type: int
     default: 3600
