@@ -5,10 +5,10 @@
 mode and diff, with ``wait: false`` and after a lost response like every other source."""
 
 import pytest
+from test_preflight_reads import writes
 
 PROJECT_ID = "67477b5b052646869adfd66f5cb8d955"
 DEBIAN_DATA = ["0e386a7c-bf7b-4a44-bb62-e4a453ce97fa", "7c20f3be-e7e8-4605-ae2a-905458a5a7d4"]
-WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 SOURCES = {
     "volume": ({"volume_id": DEBIAN_DATA[0], "image_type": "DataImage", "tags": {"role": "data"}}, "/v2/cloudimages/action", "volume,%s" % DEBIAN_DATA[0]),
@@ -22,14 +22,6 @@ SOURCES = {
 
 def image_task(title, **args):
     return {"name": title, "hwcloud.ims.ims_image": args}
-
-
-def writes(control):
-    return [
-        (entry["method"], entry["path"])
-        for entry in control.requests()
-        if entry["method"] in WRITES and not entry["path"].startswith(("/v3", "/_emulator")) and not entry["path"].endswith("/resource_instances/action")
-    ]
 
 
 def named(control, name):

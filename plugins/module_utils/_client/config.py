@@ -32,25 +32,16 @@ class CloudProfile:
     ims: str
     iam: str
     domain: str
-    ecs: str = ""
-    obs: str = ""
+
+    def service_url(self, service, region):
+        """The URL of ``service`` (ims, iam, or ecs and obs, which live at ``<service>.<region>.<domain>``)."""
+        template = getattr(self, service, None) or "https://%s.{region}.%s" % (service, self.domain)
+        return template.format(region=region)
 
 
 PROFILES = {
-    "huaweicloud": CloudProfile(
-        ims="https://ims.{region}.myhuaweicloud.com",
-        iam="https://iam.{region}.myhuaweicloud.com/v3",
-        domain="myhuaweicloud.com",
-        ecs="https://ecs.{region}.myhuaweicloud.com",
-        obs="https://obs.{region}.myhuaweicloud.com",
-    ),
-    "otc": CloudProfile(
-        ims="https://ims.{region}.otc.t-systems.com",
-        iam="https://iam.{region}.otc.t-systems.com/v3",
-        domain="otc.t-systems.com",
-        ecs="https://ecs.{region}.otc.t-systems.com",
-        obs="https://obs.{region}.otc.t-systems.com",
-    ),
+    "huaweicloud": CloudProfile(ims="https://ims.{region}.myhuaweicloud.com", iam="https://iam.{region}.myhuaweicloud.com/v3", domain="myhuaweicloud.com"),
+    "otc": CloudProfile(ims="https://ims.{region}.otc.t-systems.com", iam="https://iam.{region}.otc.t-systems.com/v3", domain="otc.t-systems.com"),
 }
 # Regions that exist only on Open Telekom Cloud: a bare "region: eu-de" means OTC.
 OTC_REGIONS = frozenset(("eu-de", "eu-nl", "eu-ch2"))
@@ -311,7 +302,7 @@ def _guess_profile(values):
 def _from_profile(profile, service, region):
     if profile is None or not region:
         return None
-    return getattr(PROFILES[profile], service).format(region=region)
+    return PROFILES[profile].service_url(service, region)
 
 
 def _check_reachable(method, values):

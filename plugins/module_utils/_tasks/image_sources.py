@@ -94,6 +94,8 @@ class Source:
     required = ()
     # The option listing the further images the creation makes (data disk images), if the source takes one.
     further_images = None
+    # For a source read from an OBS file (image_url): the largest file its API takes, checked in OBS first.
+    obs_file_limit = None
 
     def __init__(self, params):
         self.params = params
@@ -154,7 +156,10 @@ class Source:
 
     def check_outside(self, ims, warn):
         """Check what only ECS or OBS know about the source (see source_checks); set and return ``detail``."""
-        return None
+        if self.obs_file_limit:
+            found = check_obs_file(ims, "image_url", self.params["image_url"], self.obs_file_limit, warn)
+            self.detail = None if found is SKIPPED else "%d bytes" % found.size
+        return self.detail
 
     def submit(self, ims):
         raise NotImplementedError
@@ -306,6 +311,7 @@ class DataFileSource(Source):
 
     kind = "data_file"
     label = "image_url with image_type DataImage"
+    obs_file_limit = IMPORT_LIMIT
     options = ("image_url", "min_disk", "os_type", "cmk_id", "image_type")
     required = ("image_url", "min_disk")
 
@@ -318,9 +324,6 @@ class DataFileSource(Source):
 
     def describe(self):
         return "a data disk image of OBS file %s" % self.params["image_url"]
-
-    def check_outside(self, ims, warn):
-        return _file_detail(self, ims, IMPORT_LIMIT, warn)
 
     def submit(self, ims):
         params = self.params
@@ -335,6 +338,7 @@ class FileImportSource(Source):
 
     kind = "file"
     label = "image_url"
+    obs_file_limit = IMPORT_LIMIT
     options = ("image_url", "min_disk", "os_version", "os_type", "is_config", "cmk_id", "image_type", "architecture", "data_images", "max_ram")
     required = ("image_url", "min_disk")
     further_images = "data_images"
@@ -357,7 +361,7 @@ class FileImportSource(Source):
     def check_outside(self, ims, warn):
         for number, item in enumerate(self.further_items(), 1):
             check_obs_file(ims, "data_images[%d].image_url" % number, item["image_url"], QUICK_IMPORT_LIMIT if item.get("quick_import") else IMPORT_LIMIT, warn)
-        return _file_detail(self, ims, IMPORT_LIMIT, warn)
+        return super().check_outside(ims, warn)
 
     def submit(self, ims):
         params = self.params
@@ -383,6 +387,7 @@ class QuickImportSource(Source):
 
     kind = "quick_import"
     label = "image_url and quick_import"
+    obs_file_limit = QUICK_IMPORT_LIMIT
     options = ("image_url", "quick_import", "min_disk", "os_version", "os_type", "image_type", "architecture")
     required = ("image_url", "min_disk")
 
@@ -399,9 +404,6 @@ class QuickImportSource(Source):
 
     def describe(self):
         return "a quick import of OBS file %s" % self.params["image_url"]
-
-    def check_outside(self, ims, warn):
-        return _file_detail(self, ims, QUICK_IMPORT_LIMIT, warn)
 
     def submit(self, ims):
         params = self.params
@@ -486,6 +488,7 @@ class RegisterSource(_MetadataSource):
 
     kind = "register"
     label = "image_url and register"
+    obs_file_limit = QUICK_IMPORT_LIMIT
     options = ("image_url", "register", "os_version", "min_disk", "disk_format")
     required = ("image_url",)
 
@@ -497,9 +500,6 @@ class RegisterSource(_MetadataSource):
 
     def describe(self):
         return "a registration of OBS file %s" % self.params["image_url"]
-
-    def check_outside(self, ims, warn):
-        return _file_detail(self, ims, QUICK_IMPORT_LIMIT, warn)
 
     def resume(self, ims, image_id):
         return Submitted(job_id=ims.register_image(image_id, self.params["image_url"]), image_id=image_id)
@@ -572,12 +572,6 @@ def select_source(params):
 
 def _server_detail(server):
     return None if server is SKIPPED else "%s, %s" % (server.name, server.status)
-
-
-def _file_detail(source, ims, limit, warn):
-    found = check_obs_file(ims, "image_url", source.params["image_url"], limit, warn)
-    source.detail = None if found is SKIPPED else "%d bytes" % found.size
-    return source.detail
 
 
 def check_range(field, value, low, high):
