@@ -127,9 +127,9 @@ class Source:
         """How many images the creation makes (the quota check needs room for all of them)."""
         return 1 + len(self.further_items())
 
-    def further_bodies(self, own_fields):
-        """The ``data_images`` entries of the request (None when there are none): each item's ``own_fields(item)``
-        with its name, description and tags."""
+    def further_bodies(self, own_fields, items=None):
+        """The ``data_images`` entries of the request (None when there are none): for each of ``items`` (default the
+        further items) ``own_fields(item)`` with its name, description and tags."""
         bodies = [
             without_none(
                 dict(
@@ -139,7 +139,7 @@ class Source:
                     image_tags=tags_to_list(item["tags"]) if item.get("tags") else None,
                 )
             )
-            for item in self.further_items()
+            for item in (self.further_items() if items is None else items)
         ]
         return bodies or None
 
@@ -291,18 +291,7 @@ class DataDiskSource(Source):
         return "data disk images of %s" % ", ".join("volume %s" % disk["volume_id"] for disk in self.disks())
 
     def submit(self, ims):
-        bodies = [
-            without_none(
-                {
-                    "volume_id": disk["volume_id"],
-                    "name": disk["name"],
-                    "description": disk.get("description"),
-                    "image_tags": tags_to_list(disk["tags"]) if disk.get("tags") else None,
-                }
-            )
-            for disk in self.disks()
-        ]
-        return Submitted(job_id=ims.create_image({"data_images": bodies}))
+        return Submitted(job_id=ims.create_image({"data_images": self.further_bodies(lambda disk: {"volume_id": disk["volume_id"]}, self.disks())}))
 
 
 class DataFileSource(Source):
