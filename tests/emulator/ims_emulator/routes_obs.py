@@ -49,8 +49,8 @@ def string_to_sign(method, resource, headers, prefix="x-obs-"):
 def _caller(request):
     """The access key that validly signed the request; ObsRefusal 403 otherwise."""
     headers = {name.lower(): value for name, value in request.headers.items()}
-    scheme, _, credential = headers.get("authorization", "").partition(" ")
-    access_key, _, signature = credential.partition(":")
+    scheme, credential = (headers.get("authorization", "").split(" ", 1) + [""])[:2]
+    access_key, signature = (credential.split(":", 1) + [""])[:2]
     prefix = SCHEMES.get(scheme)
     if prefix is None or not signature:
         raise ObsRefusal(403, "AccessDenied")

@@ -20,7 +20,7 @@ def images_of(owner, job):
 
 def test_data_disks_alone_become_data_disk_images(info, projects, owner):
     client = sdk_client(info, projects[0])
-    names = [unique_name("disk") for _ in DEBIAN_DATA]
+    names = [unique_name("disk") for _volume in DEBIAN_DATA]
     body = CreateImageRequestBody(data_images=[CreateDataImage(name=name, volume_id=volume) for name, volume in zip(names, DEBIAN_DATA, strict=True)])
     job = wait(client, client.create_image(CreateImageRequest(body=body)).job_id)
     assert job.job_type == "imsVolumeCreateImageJob"
