@@ -91,6 +91,25 @@ options:
         IAM catalog, when not set.
       - When not set, taken from E(HW_IMS_ENDPOINT) or C(image_endpoint_override) of the C(clouds.yaml) entry.
     type: str
+  ecs_endpoint:
+    description:
+      - ECS endpoint, for example V(https://ecs.eu-de.otc.t-systems.com). The collection only reads it, in check mode
+        too, to check an ECS before an image is made of it (that it exists and is stopped), so that a creation IMS
+        would refuse fails before any write. Derived from the region, or taken from the C(ecs) service of the IAM
+        catalog, when not set; without one, or when the credentials may not read the ECS, IMS decides, with a
+        warning.
+      - When not set, taken from E(HW_ECS_ENDPOINT).
+    type: str
+  obs_endpoint:
+    description:
+      - OBS endpoint, for example V(https://obs.eu-de.otc.t-systems.com). The collection only reads it (C(HEAD) of a
+        bucket or an object, signed with OBS's own AK/SK signature), in check mode too, to check the file of an
+        import and the target of an export before any write. OBS takes no IAM token, so with token or password
+        credentials the check is left to IMS, with a warning; so it is without an endpoint, or when the credentials
+        may not read the bucket. Derived from the region, or taken from the C(obs) service of the IAM catalog, when
+        not set.
+      - When not set, taken from E(HW_OBS_ENDPOINT).
+    type: str
   validate_certs:
     description:
       - Whether to verify TLS certificates. Defaults to V(true).

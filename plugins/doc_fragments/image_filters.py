@@ -31,13 +31,20 @@ options:
   imagetype:
     description:
       - Image type (IMS C(__imagetype)) - V(gold) (public), V(private) or V(shared). An image you own becomes
-        V(shared) once you share it; tell it from the images shared with you by O(owner).
+        V(shared) once you share it, so V(private) leaves out your shared images; O(own=true) lists all of yours.
     type: str
     choices: [gold, private, shared]
   owner:
     description:
       - ID of the project that owns the image.
     type: str
+  own:
+    description:
+      - V(true) lists the images this project owns, shared with other projects or not (O(owner) set to this
+        project's ID, which need not be known). This is the filter for "all my images".
+      - Cannot be combined with O(owner) or O(member_status).
+    type: bool
+    default: false
   member_status:
     description:
       - Images shared with this project whose sharing status is V(accepted), V(rejected) or V(pending).

@@ -78,12 +78,12 @@ notes:
 """
 
 EXAMPLES = r"""
-# images.ims.yml: the private images of two Open Telekom Cloud regions, grouped by family tag and OS type.
+# images.ims.yml: the own images (shared or not) of two Open Telekom Cloud regions, grouped by family tag and OS type.
 # Credentials come from the environment (HW_ACCESS_KEY / HW_SECRET_KEY, OS_CLOUD, ...) or the connection options.
 plugin: hwcloud.ims.ims
 regions: [eu-de, eu-nl]
 filters:
-  imagetype: private
+  own: true
 keyed_groups:
   - key: ims_tags.family
     prefix: family

@@ -51,9 +51,9 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ lookup('hwcloud.ims.ims_image', name='web-1042', cloud='otc-eu-nl') }}"
 
-- name: Every active private Ubuntu image, as a list of IDs
+- name: Every active Ubuntu image of this project, as a list of IDs
   ansible.builtin.set_fact:
-    ubuntu_images: "{{ query('hwcloud.ims.ims_image', imagetype='private', platform='Ubuntu', status='active') }}"
+    ubuntu_images: "{{ query('hwcloud.ims.ims_image', own=true, platform='Ubuntu', status='active') }}"
 
 - name: The whole image, to read its attributes
   ansible.builtin.debug:

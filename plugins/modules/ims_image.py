@@ -12,10 +12,12 @@ description:
     (when several images have the name, the module fails and lists their IDs).
   - B(Creating.) When no image of the name exists, the module creates it from exactly one source - an ECS
     (O(instance_id), with its data disks in O(data_disks)), a data disk an OS was installed on from an ISO image
-    (O(volume_id)), a file in OBS (O(image_url); O(quick_import) or O(register) choose another API), a full-ECS
-    image of an ECS or of a CSBS backup (O(whole_image)), a copy of another image (O(source_image)), a replica of an
-    image of another region (O(source_image) with O(source_region)), or a file of the machine running the module
-    (O(local_file)). It waits for the creation job and returns the new image.
+    (O(volume_id)), data disks on their own (O(volume_id) with O(image_type=DataImage), or O(data_disks) without
+    O(instance_id)), a file in OBS (O(image_url); O(quick_import) or O(register) choose another API, and
+    O(image_type=DataImage) makes a data disk image of it), a full-ECS image of an ECS or of a CSBS backup
+    (O(whole_image)), a copy of another image (O(source_image)), a replica of an image of another region
+    (O(source_image) with O(source_region)), or a file of the machine running the module (O(local_file)). It waits
+    for the creation job and returns the new image.
   - B(Replicating across regions.) As with C(amazon.aws.ec2_ami_copy), the task's region (O(region)) and project
     are where the image is to exist, and O(source_region) is where O(source_image) is (one of the account's own
     images there). The same credentials reach it - AK/SK are account-wide, a password user gets a token of the
@@ -42,9 +44,15 @@ description:
     characters), the O(min_disk) range, the O(os_version) value (against the region's catalog), and what the source
     image's own attributes forbid (copying a public, full-ECS or ISO image, or an encrypted image shared with the
     project; replicating to the source's own region, an encrypted, ISO or over 128 GB image, a full-ECS image without
-    O(vault_id), with an IAM agency the account does not have). What only other services know (whether the ECS is
-    stopped, whether the OBS object exists, whether five replications of the account are running already) is refused
-    by IMS itself with an C(IMG) error code, which the failure reports.
+    O(vault_id), with an IAM agency the account does not have). What only other services know is read from them,
+    never written - the ECS (C(GET /v1/{project_id}/cloudservers/{id}) - it exists, is stopped, or running or stopped
+    for a full-ECS image, and has the O(data_disks)) and OBS (a C(HEAD) with OBS's own AK/SK signature - the bucket
+    exists and is of the Standard storage class, the file exists, is not empty and not larger than the import takes)
+    - and fails with the C(IMG) code IMS would refuse with, before any write. Whether five replications of the
+    account are running already is refused by IMS itself (C(IMG.0149)), which the failure reports.
+  - Where ECS or OBS cannot be read - no O(ecs_endpoint) or O(obs_endpoint) known, OBS with token or password
+    credentials (OBS takes AK/SK signatures only), or credentials without the permission (HTTP 403) - a warning says
+    so, and IMS decides as without the check, its refusal reported with its C(IMG) code.
   - Throttling (HTTP 429, C(IMG.0060)) is retried with back-off, with a warning per retry.
 extends_documentation_fragment:
   - hwcloud.ims.connection
@@ -146,6 +154,10 @@ options:
     description:
       - With O(instance_id), also make data disk images of these data disks of the same ECS; they are returned in
         RV(images).
+      - Without O(instance_id), make data disk images only (C(POST /v2/cloudimages/action) with C(data_images)), of
+        disks attached to one ECS - with O(volume_id) and O(image_type=DataImage) in addition to the image O(name)
+        of O(volume_id); without O(volume_id), O(name) must be the name of one of the entries, the image the task
+        manages (found, waited for and returned as RV(image)).
     type: list
     elements: dict
     suboptions:
@@ -182,12 +194,16 @@ options:
       - Create a system disk image from this data disk, on which an OS was installed from an ISO image (the ISO flow -
         import the ISO with O(image_type=IsoImage), install it on a data disk of a temporary ECS, then make the
         image of that disk). Needs O(os_version).
+      - With O(image_type=DataImage), create a data disk image of this data disk (attached to an ECS) instead; more
+        data disks may follow in O(data_disks).
     type: str
   image_url:
     description:
       - Create the image from this file in an OBS bucket of the Standard storage class, as C(bucket:file).
       - Needs O(min_disk). By default the file is imported (C(POST /v2/cloudimages/action)); O(quick_import) and
-        O(register) choose another API.
+        O(register) choose another API, and O(image_type=DataImage) imports it as a data disk image
+        (C(POST /v1/cloudimages/dataimages/action), O(min_disk) 1 to 2048, O(os_type) V(Linux) or V(Windows),
+        O(cmk_id)).
     type: str
   quick_import:
     description:
@@ -260,7 +276,7 @@ options:
   image_type:
     description:
       - What an imported file becomes - an ECS system disk image, a BMS image, a data disk image or an ISO image.
-        For O(volume_id), V(ECS) or V(BMS).
+        For O(volume_id), V(ECS) or V(BMS) (a system disk image of the disk) or V(DataImage) (a data disk image).
     type: str
     choices: [ECS, BMS, DataImage, IsoImage]
   architecture:
@@ -323,7 +339,9 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait at most. Copies and imports of large images take long.
+      - Seconds to wait at most, for the creation job and the image (or, with O(state=absent), its deletion).
+      - Every module of this collection that waits waits at most one hour (3600 s) by default, long enough for the
+        slowest IMS job, a copy or import of a large image.
     type: int
     default: 3600
 notes:
@@ -332,12 +350,15 @@ attributes:
   check_mode:
     support: full
     details:
-      - Check mode reads what the real run reads (the image, the quota, the OS versions, the source image) and sends
-        no write request; C(changed) is what the real run would report, and the pre-flight refusals happen too.
+      - Check mode reads what the real run reads (the image, the quota, the OS versions, the source image, the ECS
+        and the OBS file) and sends no write request; C(changed) is what the real run would report, and the
+        pre-flight refusals (a running ECS, a missing OBS file) happen too.
   diff_mode:
     support: full
     details:
-      - Shows the managed attributes and the tags before and after.
+      - Shows the managed attributes and the tags before and after; for a creation also its C(source), what the image
+        is made from, with what the pre-flight found out about it (the ECS's name and status, the file's size, the
+        source image's ID and name).
   platform:
     platforms: all
 seealso:
@@ -382,6 +403,30 @@ EXAMPLES = r"""
     os_version: CentOS 7.6 64bit
     is_config: true
     cmk_id: c2af950d-225d-42f5-8faa-2e3049cf6ef5
+
+- name: A data disk image of one data disk of a server
+  hwcloud.ims.ims_image:
+    name: debian-data-1
+    volume_id: 0e386a7c-bf7b-4a44-bb62-e4a453ce97fa
+    image_type: DataImage
+    tags:
+      role: data
+
+- name: Data disk images of two data disks, without an image of the system disk
+  hwcloud.ims.ims_image:
+    name: debian-data-a
+    data_disks:
+      - volume_id: 0e386a7c-bf7b-4a44-bb62-e4a453ce97fa
+        name: debian-data-a
+      - volume_id: 7c20f3be-e7e8-4605-ae2a-905458a5a7d4
+        name: debian-data-b
+
+- name: A data disk image of a file in OBS
+  hwcloud.ims.ims_image:
+    name: data-from-file
+    image_url: ims-images:datadisk.qcow2
+    image_type: DataImage
+    min_disk: 100
 
 - name: Import a system disk with a data disk file
   hwcloud.ims.ims_image:
@@ -1334,7 +1379,6 @@ def main():
         required_one_of=[("id", "name")],
         mutually_exclusive=[("instance_id", "volume_id", "image_url", "backup_id", "source_image", "local_file")],
         required_by={
-            "data_disks": "instance_id",
             "data_images": "image_url",
             "source_region": "source_image",
             "agency_name": "source_region",

@@ -14,6 +14,8 @@ description:
     task reports C(changed=false), or fails with O(existing_file=fail). A re-run of a playbook therefore does not fail
     and does not export again. Name the file after the image (its name or ID) so an existing file is this image's
     export.
+  - Before the request the bucket and the file are read from OBS where possible (see the check mode details), and a
+    missing or non-Standard bucket fails, an existing file is kept or refused without asking IMS.
   - When the response to the export request is lost (a dropped connection, a gateway error), the request is sent
     again - IMS cannot export twice to one file - and a file that exists by then counts as exported by the lost
     request.
@@ -61,7 +63,9 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait at most.
+      - Seconds to wait at most for the export job.
+      - Every module of this collection that waits waits at most one hour (3600 s) by default, long enough for the
+        slowest IMS job, a copy or import of a large image.
     type: int
     default: 3600
 attributes:
@@ -70,8 +74,11 @@ attributes:
     details:
       - Check mode looks the image up, makes the same pre-flight checks and reports C(changed=true) with a message
         saying what would be exported where, without sending the export request.
-      - IMS has no API to look into a bucket, so check mode cannot know that the file already exists; for an
-        existing file it predicts a change that the real run does not make.
+      - IMS has no API to look into a bucket; OBS has. Where OBS can be read (O(obs_endpoint) known, AK/SK
+        credentials, the permission to read the bucket), the file is looked for first (a C(HEAD) with OBS's own
+        signature), in check mode too - an existing file is predicted as C(changed=false) (or a failure with
+        O(existing_file=fail)) exactly as the real run, which then sends no export request for it. Elsewhere, with a
+        warning saying why, check mode predicts an export even for an existing file.
   diff_mode:
     support: none
   platform:
@@ -92,7 +99,7 @@ EXAMPLES = r"""
 - name: Export a release once; fail if a file of that name is already in the bucket
   hwcloud.ims.ims_image_export:
     image: base-debian-10
-    bucket_url: "releases:base-debian-10-{{ release }}.vmdk"
+    bucket_url: "ims-exports:base-debian-10-{{ release }}.vmdk"
     file_format: vmdk
     existing_file: fail
 

@@ -43,9 +43,9 @@ EXAMPLES = r"""
     that: found.images | length == 1
     fail_msg: "expected one image named web-1042, found {{ found.images | length }}"
 
-- name: Private images of the web family
+- name: This project's images of the web family, shared or not
   hwcloud.ims.ims_image_info:
-    imagetype: private
+    own: true
     tags:
       family: web
   register: web_images
@@ -74,9 +74,9 @@ EXAMPLES = r"""
     member_status: pending
   register: pending
 
-- name: Images created in the last seven days
+- name: This project's images created in the last seven days
   hwcloud.ims.ims_image_info:
-    imagetype: private
+    own: true
     created_at:
       gte: "{{ '%Y-%m-%dT%H:%M:%SZ' | strftime(now().timestamp() - 7 * 86400, utc=true) }}"
   register: this_week

@@ -75,8 +75,10 @@ options:
   wait_timeout:
     description:
       - How many seconds to wait at most for each job.
+      - Every module of this collection that waits waits at most one hour (3600 s) by default, long enough for the
+        slowest IMS job, a copy or import of a large image.
     type: int
-    default: 300
+    default: 3600
 attributes:
   check_mode:
     support: full
@@ -227,7 +229,7 @@ def main():
             "purge_members": {"type": "bool", "default": False},
             "status": {"type": "str", "choices": list(MEMBER_ANSWERS)},
             "wait": {"type": "bool", "default": True},
-            "wait_timeout": {"type": "int", "default": 300},
+            "wait_timeout": {"type": "int", "default": 3600},
         },
         required_one_of=[("projects", "status")],
         # Checked before defaults are filled in: only what the user wrote counts.

@@ -33,9 +33,11 @@ options:
   wait_timeout:
     description:
       - How many seconds to wait at most. Image jobs take minutes; copies of large images can take an hour.
+      - Every module of this collection that waits waits at most one hour (3600 s) by default, long enough for the
+        slowest IMS job, a copy or import of a large image.
       - The service is asked again after 1 second, then at growing intervals of up to 10 seconds.
     type: int
-    default: 1800
+    default: 3600
 attributes:
   check_mode:
     support: full
@@ -173,7 +175,7 @@ def main():
         argument_spec={
             "job_id": {"type": "str", "required": True},
             "wait": {"type": "bool", "default": True},
-            "wait_timeout": {"type": "int", "default": 1800},
+            "wait_timeout": {"type": "int", "default": 3600},
         }
     )
     params = module.params

@@ -183,7 +183,17 @@ class IamClient:
         project_id = (body.get("project") or {}).get("id")
         if not token or expires_at is None or not project_id:
             raise UnexpectedResponseError(action, response.status_code, message="the answer lacks the token, its expiry or its project")
-        return CachedToken(token=token, expires_at=expires_at, project_id=project_id, endpoint=catalog_endpoint(body.get("catalog"), self.region))
+        catalog = body.get("catalog")
+        peers = {service: url for service, types in PEER_SERVICE_TYPES.items() if (url := _first_endpoint(catalog, self.region, types))}
+        return CachedToken(token=token, expires_at=expires_at, project_id=project_id, endpoint=catalog_endpoint(catalog, self.region), peer_endpoints=peers)
+
+
+# The catalog service types of the services read besides IMS: ECS, and OBS (listed as "obs" or "object").
+PEER_SERVICE_TYPES = {"ecs": ("ecs",), "obs": ("obs", "object")}
+
+
+def _first_endpoint(catalog, region, service_types):
+    return next((url for service_type in service_types if (url := catalog_endpoint(catalog, region, service_type))), None)
 
 
 def catalog_endpoint(catalog, region=None, service_type="image"):

@@ -33,6 +33,11 @@ class CloudProfile:
     iam: str
     domain: str
 
+    def service_url(self, service, region):
+        """The URL of ``service`` (ims, iam, or ecs and obs, which live at ``<service>.<region>.<domain>``)."""
+        template = getattr(self, service, None) or "https://%s.{region}.%s" % (service, self.domain)
+        return template.format(region=region)
+
 
 PROFILES = {
     "huaweicloud": CloudProfile(ims="https://ims.{region}.myhuaweicloud.com", iam="https://iam.{region}.myhuaweicloud.com/v3", domain="myhuaweicloud.com"),
@@ -123,6 +128,19 @@ SETTINGS = (
         "IMS endpoint, for example C(https://ims.eu-de.otc.t-systems.com); derived from the region, or taken from the IAM catalog, when not set.",
         env=("HW_IMS_ENDPOINT",),
         clouds_yaml=("image_endpoint_override",),
+    ),
+    Setting(
+        "ecs_endpoint",
+        "ECS endpoint, read (never written) to check an ECS before an image is made of it, in check mode too; derived from "
+        "the region, or taken from the IAM catalog, when not set. Without one the check is left to IMS, with a warning.",
+        env=("HW_ECS_ENDPOINT",),
+    ),
+    Setting(
+        "obs_endpoint",
+        "OBS endpoint, read (never written, AK/SK credentials only) to check the file of an import or an export before "
+        "the request, in check mode too; derived from the region, or taken from the IAM catalog, when not set. Without "
+        "one the check is left to IMS, with a warning.",
+        env=("HW_OBS_ENDPOINT",),
     ),
     Setting(
         "validate_certs", "Whether to verify TLS certificates.", env=("OS_INSECURE",), env_inverted=True, clouds_yaml=("verify",), type="bool", default=True
@@ -234,6 +252,8 @@ def resolve_config(options, environ=None, clouds_yaml_paths=None):
     profile = values["cloud_profile"] or _guess_profile(values)
     values["auth_url"] = values["auth_url"] or _from_profile(profile, "iam", values["region"])
     values["endpoint"] = values["endpoint"] or _from_profile(profile, "ims", values["region"])
+    for service in ("ecs", "obs"):
+        values["%s_endpoint" % service] = values["%s_endpoint" % service] or _from_profile(profile, service, values["region"])
     _check_reachable(method, values)
     for setting in SETTINGS:
         if values[setting.name] is None and setting.default is not None:
@@ -295,7 +315,7 @@ def _guess_profile(values):
 def _from_profile(profile, service, region):
     if profile is None or not region:
         return None
-    return getattr(PROFILES[profile], service).format(region=region)
+    return PROFILES[profile].service_url(service, region)
 
 
 def _check_reachable(method, values):
@@ -322,8 +342,13 @@ def _describe_missing(names):
     return "; ".join("%s is missing (set %s)" % (name, _where(name)) for name in names)
 
 
+def describe_sources(*names):
+    """Each setting with where it can be given: "endpoint (the endpoint option, HW_IMS_ENDPOINT or ...)", joined by "or"."""
+    return ", or ".join("%s (%s)" % (name, _where(name)) for name in names)
+
+
 def _alternatives(*names):
-    return "set " + ", or ".join("%s (%s)" % (name, _where(name)) for name in names)
+    return "set " + describe_sources(*names)
 
 
 def _env_names(names):

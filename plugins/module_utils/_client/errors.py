@@ -94,6 +94,10 @@ class NotFoundError(ApiError):
     """HTTP 404."""
 
 
+class PermissionDeniedError(ApiError):
+    """HTTP 403: the credentials may not do this (an IAM policy, a bucket of another account)."""
+
+
 class UnexpectedResponseError(ApiError):
     """A successful HTTP status with a body this client cannot read."""
 
@@ -149,7 +153,7 @@ class JobTimeoutError(WaitTimeoutError):
         super().__init__("job %s did not finish within %s seconds (%s); it may still be running" % (job_id, timeout, state))
 
 
-_ERROR_STATUS_CLASSES = {401: AuthenticationError, 404: NotFoundError}
+_ERROR_STATUS_CLASSES = {401: AuthenticationError, 403: PermissionDeniedError, 404: NotFoundError}
 _REQUEST_ID_HEADERS = ("X-Request-Id", "X-Openstack-Request-Id", "X-Compute-Request-Id", "X-IAM-Trace-Id")
 _MAX_TEXT_BODY = 300
 

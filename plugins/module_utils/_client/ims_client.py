@@ -86,6 +86,10 @@ class ImsClient:
         self._auth = auth
         self._owns_session = owns_session
         self.account = account
+        # What IMS cannot tell: ECS and OBS reads (ecs_client.EcsClient, obs_client.ObsClient), attached by
+        # connection.connect where an endpoint and fitting credentials are known; otherwise why not, by service.
+        self.ecs = self.obs = None
+        self.unreadable = {}
 
     @property
     def region(self):
@@ -219,6 +223,12 @@ class ImsClient:
         """POST /v2/cloudimages/action: a system disk image from an ECS (``instance_id``), from an OBS file
         (``image_url``), or data disk images (``data_images``). Tags go in ``image_tags`` (see models.tags_to_list)."""
         return self._job("POST", "/v2/cloudimages/action", _create_action(body), body)
+
+    def create_data_image(self, body):
+        """POST /v1/cloudimages/dataimages/action: a data disk image from a file in OBS (``image_url``, ``min_disk``)."""
+        return self._job(
+            "POST", "/v1/cloudimages/dataimages/action", "create data disk image %r from OBS file %s" % (body.get("name"), body.get("image_url")), body
+        )
 
     def quick_import_image(self, body):
         """POST /v2/cloudimages/quickimport/action: an image from a large ZVHD2/RAW file in OBS."""

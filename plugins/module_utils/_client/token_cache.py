@@ -34,6 +34,8 @@ class CachedToken:
     expires_at: datetime
     project_id: str
     endpoint: str | None = None
+    # The catalog's endpoints of the other services the client reads (ECS, OBS), by service type.
+    peer_endpoints: dict = field(default_factory=dict)
 
     def is_fresh(self, now=None, margin=REFRESH_MARGIN):
         """Whether the token is still usable for at least ``margin``."""
@@ -141,6 +143,7 @@ def _encode(token):
             "expires_at": token.expires_at.astimezone(timezone.utc).isoformat(),
             "project_id": token.project_id,
             "endpoint": token.endpoint,
+            "peer_endpoints": token.peer_endpoints,
         }
     )
 
@@ -152,7 +155,13 @@ def _decode(text):
     expires_at = datetime.fromisoformat(data["expires_at"])
     if expires_at.tzinfo is None:
         raise ValueError("expiry without a time zone")
-    return CachedToken(token=str(data["token"]), expires_at=expires_at, project_id=str(data["project_id"]), endpoint=data.get("endpoint"))
+    return CachedToken(
+        token=str(data["token"]),
+        expires_at=expires_at,
+        project_id=str(data["project_id"]),
+        endpoint=data.get("endpoint"),
+        peer_endpoints=dict(data.get("peer_endpoints") or {}),
+    )
 
 
 def _remove(path):

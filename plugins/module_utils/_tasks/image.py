@@ -8,9 +8,10 @@ Order of work, so that whatever can fail early does:
 
 1. Pure checks (no request): name, description, tags, the wanted attributes, the creation source and its options.
 2. One lookup: by ID, or by name among the project's own images (several live images of the name: an error).
-3. Nothing found: the remote pre-flight (quota, OS version catalog, the source image's own attributes), then one
-   creation request. A creation whose response was lost is never simply re-sent: the name is looked up again
-   first, and a found image is waited for (or, for metadata sources, its file step is resumed).
+3. Nothing found: the remote pre-flight (quota, OS version catalog, the source image's own attributes, and what
+   only ECS and OBS know: the ECS's state, the OBS file, see source_checks), then one creation request. A creation
+   whose response was lost is never simply re-sent: the name is looked up again first, and a found image is waited
+   for (or, for metadata sources, its file step is resumed).
    An image of the name that is still ``queued``/``saving`` is a creation in flight: it is waited for, not repeated.
 4. Found: one PATCH with exactly the needed operations, and the tag plan; creation options that differ from what the
    image was made with are warned about, never acted on (IMS cannot change them, and recreating is destructive).
@@ -41,7 +42,14 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_attributes import MUTABLE_OPTIONS, patch_image, plan_update, validate_wanted
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_ref import ImageReferenceError, check_owned, is_image_id, require_image, single_match
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_replica import check_replication_target, prepare_replica
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources import SOURCE_OPTIONS, CopySource, ReplicaSource, Submitted, select_source
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources import (
+    SOURCE_OPTIONS,
+    CopySource,
+    ReplicaSource,
+    Submitted,
+    names_a_source,
+    select_source,
+)
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_tag import apply_tag_plan, plan_tags
 
 IMAGE_STATES = ("present", "absent")
@@ -110,7 +118,7 @@ def check_options(params, cloud_profile=None):
         wanted.pop("name", None)  # the name identifies the image; only an image given by ID is renamed
     plan_tags({}, params.get("tags"), params["purge_tags"])  # validates the tags
     # Without a source the task only manages an existing image; creation options then only feed the warnings.
-    source = select_source(params, cloud_profile) if any(params.get(option) for option in SOURCE_OPTIONS) else None
+    source = select_source(params, cloud_profile) if names_a_source(params) else None
     return ImageRequest(wanted=wanted, source=source)
 
 
@@ -195,7 +203,7 @@ class ImageLifecycle:
 
     def create(self, source, wanted):
         self.preflight(source)
-        after = dict(wanted, name=self.params["name"], tags=self.params.get("tags") or {})
+        after = dict(wanted, name=self.params["name"], tags=self.params.get("tags") or {}, source=source.describe_checked())
         result = {"changed": True, "diff": {"before": {}, "after": after}}
         if self.check_mode:
             return dict(result, image=None, images=[], job=None)
@@ -237,6 +245,7 @@ class ImageLifecycle:
             check_copyable(source.source, self.ims.project_id, self.params.get("cmk_id"))
         if source.kind == "local_file":
             self.ims.check_upload_size(source.size)
+        source.check_outside(self.ims, self.warn)
 
     def submit_without_duplicate(self, source):
         """Send the creation once. When its response is lost, look for the image before sending it again."""

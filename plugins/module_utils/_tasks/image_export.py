@@ -13,7 +13,9 @@ which refuses such an export synchronously with IMG.0071.
 
 IMS never overwrites a file (IMG.0070) and runs one export of an image at a time (IMG.0148). ``submit_export`` relies
 on both: an export request whose response was lost is sent again, and "file exists" then means the lost request
-wrote it. IMS has no API to read a bucket, so whether the file exists is only known by asking for the export.
+wrote it. IMS has no API to read a bucket; OBS has (source_checks): where OBS can be read, the file is looked for
+first, in check mode too, so that an existing file is reported (or refused) exactly as the real run would, without
+an export request. Where it cannot, the file is only known to exist by asking for the export.
 
 Internal to this collection, may change in any release.
 """
@@ -26,6 +28,7 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import split_obs_url
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import LOST_RESPONSE_GRACE, poll_until
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_ref import is_image_id, require_image
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.source_checks import export_target_exists
 
 RESTRICTED_PLATFORMS = frozenset(("Windows", "SUSE", "Red Hat", "Ubuntu", "Oracle Linux"))
 EXPORT_FORMATS = ("qcow2", "vhd", "zvhd", "vmdk")
@@ -47,24 +50,32 @@ def export_image(ims, params, check_mode=False, warn=None):
     image = require_image(ims, params["image"], own_only=not is_image_id(params["image"]))
     check_exportable(ims, image, params["quick_export"])
     what = "image %s (%s) to %s" % (image.id, image.name, params["bucket_url"])
+    if export_target_exists(ims, params["bucket_url"], warn) is True:
+        if params["existing_file"] == "fail":
+            raise ValidationError("bucket_url", "%s already exists, and IMS never overwrites a file (IMG.0070)" % params["bucket_url"])
+        return _kept(params["bucket_url"], image)
     if check_mode:
         return {"changed": True, "msg": "would export " + what, "image_id": image.id, "job": None}
     submission = submit_export(ims, image.id, params["bucket_url"], params["file_format"], params["quick_export"], warn)
     if submission.existed:
         if params["existing_file"] == "fail":
             raise submission.refusal
-        return {
-            "changed": False,
-            "msg": "%s already exists; image %s (%s) not exported again" % (params["bucket_url"], image.id, image.name),
-            "image_id": image.id,
-            "job": None,
-        }
+        return _kept(params["bucket_url"], image)
     if submission.lost:
         return {"changed": True, "msg": "exported %s (by a request whose response was lost)" % what, "image_id": image.id, "job": None}
     if not params["wait"]:
         return {"changed": True, "msg": "started exporting " + what, "image_id": image.id, "job": {"job_id": submission.job_id}}
     job = ims.wait_for_job(submission.job_id, timeout=params["wait_timeout"])
     return {"changed": True, "msg": "exported " + what, "image_id": image.id, "job": job.to_dict()}
+
+
+def _kept(bucket_url, image):
+    return {
+        "changed": False,
+        "msg": "%s already exists; image %s (%s) not exported again" % (bucket_url, image.id, image.name),
+        "image_id": image.id,
+        "job": None,
+    }
 
 
 def check_export_request(bucket_url, file_format, quick):

@@ -77,6 +77,8 @@ FILTER_ARGUMENT_SPEC = {
     "visibility": {"type": "str", "choices": ["public", "private", "shared"]},
     "imagetype": {"type": "str", "choices": ["gold", "private", "shared"]},
     "owner": {"type": "str"},
+    # The project's own images, shared or not: owner=<the connected project>, without knowing its ID.
+    "own": {"type": "bool", "default": False},
     "member_status": {"type": "str", "choices": list(MEMBER_ANSWERS) + [MEMBER_PENDING]},
     "protected": {"type": "bool"},
     "isregistered": {"type": "bool"},
@@ -108,7 +110,7 @@ FILTER_ARGUMENT_SPEC = {
     "latest": {"type": "bool", "default": False},
     "limit": {"type": "int"},
 }
-_NOT_SENT_AS_IS = frozenset(TAG_CONDITIONS + TIME_FILTERS + SUPPORT_FLAGS + ("without_any_tag", "name_match", "latest", "limit"))
+_NOT_SENT_AS_IS = frozenset(TAG_CONDITIONS + TIME_FILTERS + SUPPORT_FLAGS + ("own", "without_any_tag", "name_match", "latest", "limit"))
 API_FILTERS = tuple(name for name in FILTER_ARGUMENT_SPEC if name not in _NOT_SENT_AS_IS)
 _VALIDATORS = {name: ArgumentSpecValidator({name: spec}) for name, spec in FILTER_ARGUMENT_SPEC.items()}
 
@@ -150,6 +152,8 @@ def find_images(ims, query):
     """
     query = validate_query(query)
     filters, checks = _listing(query)
+    if query["own"]:
+        filters["owner"] = ims.project_id
     wanted_ids = None
     if _has_tag_conditions(query):
         if query["owner"] not in (None, ims.project_id):
@@ -243,6 +247,10 @@ def _check_combinations(query):
             raise ValidationError(name, "must be 0 or more")
     if query["name_match"] == "":
         raise ValidationError("name_match", "must not be empty; use name for an exact match")
+    if query["own"] and query["owner"] is not None:
+        raise ValidationError("own", "already means owner=<this project>; give own or owner, not both")
+    if query["own"] and query["member_status"]:
+        raise ValidationError("own", "selects this project's own images; member_status selects images other projects shared with it")
     if query["member_status"]:
         if query["visibility"] not in (None, "shared"):
             raise ValidationError("member_status", "applies to shared images only; it cannot be combined with visibility %s" % query["visibility"])

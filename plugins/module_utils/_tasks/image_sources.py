@@ -12,7 +12,10 @@ source             request                                                      
 =================  ==============================================================  ==============================
 ``instance_id``    POST /v2/cloudimages/action (system disk, + ``data_disks``)      5.1.3
 ``volume_id``      POST /v2/cloudimages/action with ``volume_id``, ``os_version``   7.1 (ISO flow, step 4)
++ ``DataImage``    POST /v2/cloudimages/action with ``data_images`` only            5.1.3 (data disk images)
+``data_disks``     the same, without ``instance_id``: data disk images only         5.1.3 (data disk images)
 ``image_url``      POST /v2/cloudimages/action (+ ``data_images``)                  5.1.3
++ ``DataImage``    POST /v1/cloudimages/dataimages/action                           data disk image from a file
 + ``quick_import`` POST /v2/cloudimages/quickimport/action                          5.1.4
 + ``register``     POST /v2/images, then PUT /v1/cloudimages/{id}/upload            6.1.6, 5.1.6
 ``whole_image``    POST /v1/cloudimages/wholeimages/action (ECS or ``backup_id``)   5.1.5
@@ -43,6 +46,15 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import (
     validate_tags,
 )
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import tags_to_list, without_none
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.source_checks import (
+    IMPORT_LIMIT,
+    QUICK_IMPORT_LIMIT,
+    RUNNING_OR_STOPPED,
+    SKIPPED,
+    STOPPED,
+    check_obs_file,
+    check_server,
+)
 
 SOURCE_OPTIONS = ("instance_id", "volume_id", "image_url", "backup_id", "source_image", "local_file")
 SYSTEM_DISK_GB = (1, 1024)
@@ -97,9 +109,13 @@ class Source:
     # whether their tags travel as "key.value" strings (where the API takes no tag objects for them).
     further_images = None
     further_tag_strings = False
+    # For a source read from an OBS file (image_url): the largest file its API takes, checked in OBS first.
+    obs_file_limit = None
 
     def __init__(self, params):
         self.params = params
+        # What the ECS or OBS reads found about the source (its name and state, its size), for the diff.
+        self.detail = None
         self._check_options()
 
     def check_further_images(self, cloud_profile=None):
@@ -131,12 +147,12 @@ class Source:
         """How many images the creation makes (the quota check needs room for all of them)."""
         return 1 + len(self.further_items())
 
-    def further_bodies(self, own_fields):
-        """The ``data_images`` entries of the request (None when there are none): each item's ``own_fields(item)``
-        with its name, description and tags."""
+    def further_bodies(self, own_fields, items=None):
+        """The ``data_images`` entries of the request (None when there are none): for each of ``items`` (default the
+        further items) ``own_fields(item)`` with its name, description and tags."""
         bodies = [
             without_none(dict(own_fields(item), name=item.get("name"), description=item.get("description"), **self._further_tags(item)))
-            for item in self.further_items()
+            for item in (self.further_items() if items is None else items)
         ]
         return bodies or None
 
@@ -152,6 +168,17 @@ class Source:
 
     def describe(self):
         raise NotImplementedError
+
+    def describe_checked(self):
+        """What the image is made from, with what the pre-flight reads found out about it (the diff's ``source``)."""
+        return "%s (%s)" % (self.describe(), self.detail) if self.detail else self.describe()
+
+    def check_outside(self, ims, warn):
+        """Check what only ECS or OBS know about the source (see source_checks); set and return ``detail``."""
+        if self.obs_file_limit:
+            found = check_obs_file(ims, "image_url", self.params["image_url"], self.obs_file_limit, warn)
+            self.detail = None if found is SKIPPED else "%d bytes" % found.size
+        return self.detail
 
     def submit(self, ims):
         raise NotImplementedError
@@ -184,6 +211,11 @@ class InstanceSource(Source):
     def describe(self):
         return "an image of ECS %s" % self.params["instance_id"]
 
+    def check_outside(self, ims, warn):
+        volume_ids = [disk["volume_id"] for disk in self.further_items()]
+        self.detail = _server_detail(check_server(ims, self.params["instance_id"], STOPPED, ("a system disk image", "IMG.0008"), warn, volume_ids))
+        return self.detail
+
     def submit(self, ims):
         body = dict(self.common_body(), instance_id=self.params["instance_id"])
         body["data_images"] = self.further_bodies(lambda disk: {"volume_id": disk["volume_id"]})
@@ -207,6 +239,11 @@ class WholeImageSource(Source):
             return "a full-ECS image of backup %s" % self.params["backup_id"]
         return "a full-ECS image of ECS %s" % self.params["instance_id"]
 
+    def check_outside(self, ims, warn):
+        if self.params.get("instance_id"):
+            self.detail = _server_detail(check_server(ims, self.params["instance_id"], RUNNING_OR_STOPPED, ("a full-ECS image", "IMG.0126"), warn))
+        return self.detail
+
     def submit(self, ims):
         origin = {"backup_id": self.params["backup_id"]} if self.params.get("backup_id") else {"instance_id": self.params["instance_id"]}
         return Submitted(job_id=ims.create_whole_image(without_none(dict(self.common_body(), **origin))))
@@ -223,7 +260,7 @@ class VolumeSource(Source):
     def __init__(self, params):
         super().__init__(params)
         if params.get("image_type") not in (None, "ECS", "BMS"):
-            raise ValidationError("image_type", "an image of a data disk is a system disk image: ECS or BMS")
+            raise ValidationError("image_type", "a system disk image of a data disk is an ECS or BMS image (DataImage makes a data disk image)")
 
     def describe(self):
         return "a system disk image of data disk %s" % self.params["volume_id"]
@@ -235,11 +272,83 @@ class VolumeSource(Source):
         return Submitted(job_id=ims.create_image(without_none(body)))
 
 
+class DataDiskSource(Source):
+    """Data disk images only, of data disks attached to an ECS (``data_images`` without ``instance_id``, reference 5.1.3):
+    the image ``name`` of ``volume_id`` (with ``image_type: DataImage``), and one more per ``data_disks`` entry. Without
+    ``volume_id``, ``name`` is the ``data_disks`` entry the task manages: it is sent first, so that it is the job's
+    first image."""
+
+    kind = "data_disk"
+    label = "volume_id with image_type DataImage, or data_disks without instance_id"
+    options = ("volume_id", "image_type", "data_disks")
+    further_images = "data_disks"
+    further_tag_strings = True  # the data_images entries of this API take tags as "key.value" strings (reference 5.1.3)
+
+    def __init__(self, params):
+        super().__init__(params)
+        if not params.get("volume_id"):
+            names = [disk["name"] for disk in params["data_disks"]]
+            if params["name"] not in names:
+                raise ValidationError(
+                    "name",
+                    "with data_disks and neither instance_id nor volume_id, name must be one of the data_disks names, the image the "
+                    "task manages (got %r; data_disks names %s)" % (params["name"], ", ".join(names)),
+                )
+
+    @property
+    def image_count(self):
+        return len(self.disks())
+
+    def disks(self):
+        """Every data disk image to make, as ``data_disks`` entries, the one named ``name`` first."""
+        params = self.params
+        listed = list(params.get("data_disks") or ())
+        if params.get("volume_id"):
+            own = {"volume_id": params["volume_id"], "name": params["name"], "description": params.get("description"), "tags": params.get("tags")}
+            return [own] + listed
+        return sorted(listed, key=lambda disk: disk["name"] != params["name"])
+
+    def describe(self):
+        return "data disk images of %s" % ", ".join("volume %s" % disk["volume_id"] for disk in self.disks())
+
+    def submit(self, ims):
+        return Submitted(job_id=ims.create_image({"data_images": self.further_bodies(lambda disk: {"volume_id": disk["volume_id"]}, self.disks())}))
+
+
+class DataFileSource(Source):
+    """A data disk image of a file in OBS (``image_url`` with ``image_type: DataImage``): POST
+    /v1/cloudimages/dataimages/action, the API for a data disk image from an external file; ``min_disk`` 1 to 2048."""
+
+    kind = "data_file"
+    label = "image_url with image_type DataImage"
+    obs_file_limit = IMPORT_LIMIT
+    options = ("image_url", "min_disk", "os_type", "cmk_id", "image_type")
+    required = ("image_url", "min_disk")
+
+    def __init__(self, params):
+        super().__init__(params)
+        split_obs_url(params["image_url"], "image_url")
+        check_range("min_disk", params["min_disk"], *DATA_DISK_GB)
+        if params.get("os_type") not in (None, "Linux", "Windows"):
+            raise ValidationError("os_type", "a data disk image is of a Linux or a Windows system (got %s)" % params["os_type"])
+
+    def describe(self):
+        return "a data disk image of OBS file %s" % self.params["image_url"]
+
+    def submit(self, ims):
+        params = self.params
+        body = dict(
+            self.common_body(ram=False), image_url=params["image_url"], min_disk=params["min_disk"], os_type=params.get("os_type"), cmk_id=params.get("cmk_id")
+        )
+        return Submitted(job_id=ims.create_data_image(without_none(body)))
+
+
 class FileImportSource(Source):
     """An image of a file in OBS (``bucket:file``), with up to three data disk images of more files."""
 
     kind = "file"
     label = "image_url"
+    obs_file_limit = IMPORT_LIMIT
     options = ("image_url", "min_disk", "os_version", "os_type", "is_config", "cmk_id", "image_type", "architecture", "data_images", "max_ram")
     required = ("image_url", "min_disk")
     further_images = "data_images"
@@ -248,8 +357,7 @@ class FileImportSource(Source):
         super().__init__(params)
         split_obs_url(params["image_url"], "image_url")
         kind = params.get("image_type") or "ECS"
-        low, high = DATA_DISK_GB if kind == "DataImage" else SYSTEM_DISK_GB
-        check_range("min_disk", params["min_disk"], low, high)
+        check_range("min_disk", params["min_disk"], *SYSTEM_DISK_GB)
         if kind == "IsoImage" and not params.get("os_version"):
             raise ValidationError("os_version", "is required to import an ISO file (IMS needs the OS the ISO installs)")
         for number, data_image in enumerate(params.get("data_images") or (), 1):
@@ -259,6 +367,11 @@ class FileImportSource(Source):
 
     def describe(self):
         return "an image of OBS file %s" % self.params["image_url"]
+
+    def check_outside(self, ims, warn):
+        for number, item in enumerate(self.further_items(), 1):
+            check_obs_file(ims, "data_images[%d].image_url" % number, item["image_url"], QUICK_IMPORT_LIMIT if item.get("quick_import") else IMPORT_LIMIT, warn)
+        return super().check_outside(ims, warn)
 
     def submit(self, ims):
         params = self.params
@@ -284,6 +397,7 @@ class QuickImportSource(Source):
 
     kind = "quick_import"
     label = "image_url and quick_import"
+    obs_file_limit = QUICK_IMPORT_LIMIT
     options = ("image_url", "quick_import", "min_disk", "os_version", "os_type", "image_type", "architecture")
     required = ("image_url", "min_disk")
 
@@ -335,6 +449,11 @@ class CopySource(Source):
 
     def describe(self):
         return "a copy of image %s" % self.params["source_image"]
+
+    def check_outside(self, ims, warn):
+        if self.source is not None:
+            self.detail = "%s, %s" % (self.source.id, self.source.name)
+        return self.detail
 
     def submit(self, ims):
         return Submitted(job_id=ims.copy_image(self.source.id, self.params["name"], self.params.get("description"), self.params.get("cmk_id")))
@@ -412,6 +531,7 @@ class RegisterSource(_MetadataSource):
 
     kind = "register"
     label = "image_url and register"
+    obs_file_limit = QUICK_IMPORT_LIMIT
     options = ("image_url", "register", "os_version", "min_disk", "disk_format")
     required = ("image_url",)
 
@@ -461,6 +581,11 @@ class LocalFileSource(_MetadataSource):
         return Submitted(image_id=image_id)
 
 
+def names_a_source(params):
+    """Whether the options name something to create an image from (data disks alone are one)."""
+    return any(params.get(option) for option in SOURCE_OPTIONS) or bool(params.get("data_disks"))
+
+
 def select_source(params, cloud_profile=None):
     """The Source the creation options name; raises ValidationError when they name none, several, or break a rule
     (names by the rules of ``cloud_profile``, the task's cloud)."""
@@ -475,6 +600,9 @@ def _named_source(params):
         if set(named) - {"instance_id", "backup_id"} or len(named) != 1:
             raise ValidationError("whole_image", "a full-ECS image is made from exactly one of instance_id and backup_id")
         return WholeImageSource(params)
+    data_only = params.get("data_disks") and not named
+    if data_only or (named == ["volume_id"] and params.get("image_type") == "DataImage"):
+        return DataDiskSource(params)
     if len(named) != 1:
         raise ValidationError("name", "to create an image, give exactly one source: %s (got %s)" % (", ".join(SOURCE_OPTIONS), ", ".join(named) or "none"))
     source = named[0]
@@ -483,13 +611,19 @@ def _named_source(params):
             raise ValidationError("quick_import", "an OBS file is either imported quickly or registered, not both")
         if params.get("quick_import"):
             return QuickImportSource(params)
-        return RegisterSource(params) if params.get("register") else FileImportSource(params)
+        if params.get("register"):
+            return RegisterSource(params)
+        return DataFileSource(params) if params.get("image_type") == "DataImage" else FileImportSource(params)
     if source == "backup_id":
         raise ValidationError("backup_id", "a CSBS backup makes a full-ECS image: set whole_image to true")
     if source == "source_image" and params.get("source_region"):
         return ReplicaSource(params)
     classes = {"instance_id": InstanceSource, "volume_id": VolumeSource, "source_image": CopySource, "local_file": LocalFileSource}
     return classes[source](params)
+
+
+def _server_detail(server):
+    return None if server is SKIPPED else "%s, %s" % (server.name, server.status)
 
 
 def check_range(field, value, low, high):
@@ -502,4 +636,16 @@ def _who_takes(option):
     return "images made with %s" % " or ".join(takers) if takers else "no creation source"
 
 
-_SOURCES = (InstanceSource, WholeImageSource, VolumeSource, FileImportSource, QuickImportSource, CopySource, ReplicaSource, RegisterSource, LocalFileSource)
+_SOURCES = (
+    InstanceSource,
+    WholeImageSource,
+    VolumeSource,
+    DataDiskSource,
+    FileImportSource,
+    DataFileSource,
+    QuickImportSource,
+    CopySource,
+    ReplicaSource,
+    RegisterSource,
+    LocalFileSource,
+)

@@ -2,7 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """``python -m ims_emulator``: serve the emulator, print one JSON "ready" line on stdout, log to stderr.
 
-Every region of the seed gets a port of its own: the first one ``--port``, the others free ports.
+Every region of the seed gets three ports: IMS, IAM and the control API on the first (``--port`` for the first
+region, free ports for the others), its ECS and OBS endpoints on two more (each its own app over the same state), so
+that clients must use the right endpoint for each service and region.
 """
 
 import argparse
@@ -15,7 +17,7 @@ import sys
 
 import uvicorn
 
-from .app import EmulatorConfig, create_app
+from .app import EmulatorConfig, PortDispatcher, create_app, create_ecs_app, create_obs_app
 from .tls import tls_files
 
 LOG = logging.getLogger("ims_emulator")
@@ -60,11 +62,14 @@ def bind_socket(host, port):
 def region_entry(app, region, endpoint):
     """What the ready line tells about one region: its endpoints, cloud and the credentials of its projects."""
     projects, temporary = app.state.identity.advertised_credentials(region)
+    peers = app.state.identity.peer_endpoints.get(region, {})
     return {
         "name": region,
         "endpoint": endpoint,
         "iam_endpoint": endpoint + "/v3",
         "cloud_profile": app.state.world.regions[region],
+        "ecs_endpoint": peers.get("ecs"),
+        "obs_endpoint": peers.get("obs"),
         "projects": projects,
         "temporary_credentials": temporary,
     }
@@ -81,6 +86,8 @@ def ready_message(app, ca_file):
         "region": first["name"],
         "ca_file": ca_file,
         "control_endpoint": first["endpoint"] + "/_emulator",
+        "ecs_endpoint": first["ecs_endpoint"],
+        "obs_endpoint": first["obs_endpoint"],
         "projects": first["projects"],
         "temporary_credentials": first["temporary_credentials"],
         "regions": regions,
@@ -109,34 +116,48 @@ def _stopped_by_signal(signum, _frame):
     LOG.info("stopped by %s", signal.Signals(signum).name)
 
 
+def _url(sock, scheme):
+    # The URL names the address actually bound: "localhost" may resolve to another address family for the client.
+    address, port = sock.getsockname()[:2]
+    return "%s://%s:%d" % (scheme, "[%s]" % address if ":" in address else address, port)
+
+
 def bind_regions(app, host, first_port, scheme):
-    """One listening socket per region (the first on ``first_port``, the others on free ports); records the ports
-    and URLs in the app's state and returns the sockets."""
-    sockets = []
+    """Per region, one listening socket for IMS and IAM (the first region's on ``first_port``, the others on free
+    ports) and one each for its ECS and OBS endpoints; records the ports and URLs in the app's state and returns the
+    sockets and the ECS/OBS app of each of those ports."""
+    sockets, peer_apps = [], {}
+    apps = {"ecs": create_ecs_app(app), "obs": create_obs_app(app)}
     try:
         for number, region in enumerate(app.state.world.regions):
             sock = bind_socket(host, first_port if number == 0 else 0)
             sockets.append(sock)
-            # The URL names the address actually bound: "localhost" may resolve to another address family for the client.
-            address, port = sock.getsockname()[:2]
-            app.state.region_ports[port] = region
-            app.state.region_endpoints[region] = "%s://%s:%d" % (scheme, "[%s]" % address if ":" in address else address, port)
+            app.state.region_ports[sock.getsockname()[1]] = region
+            app.state.region_endpoints[region] = _url(sock, scheme)
+            peers = app.state.identity.peer_endpoints.setdefault(region, {})
+            for service, service_app in apps.items():
+                peer = bind_socket(host, 0)
+                sockets.append(peer)
+                app.state.region_ports[peer.getsockname()[1]] = region
+                peer_apps[peer.getsockname()[1]] = service_app
+                peers[service] = _url(peer, scheme)
     except OSError:
         for sock in sockets:
             sock.close()
         raise
-    return sockets
+    return sockets, peer_apps
 
 
 def serve(args, tls):
     app = create_app(EmulatorConfig(seed_path=args.seed, job_seconds=args.job_seconds, token_lifetime=args.token_lifetime))
     try:
-        sockets = bind_regions(app, args.host, args.port, "https" if tls else "http")
+        sockets, peer_apps = bind_regions(app, args.host, args.port, "https" if tls else "http")
     except OSError as exc:
         LOG.error("cannot listen on %s port %s: %s", args.host, args.port, exc)
         return 1
+    dispatcher = PortDispatcher(app, peer_apps)
     config = uvicorn.Config(
-        app,
+        dispatcher,
         log_config=None,
         access_log=False,
         proxy_headers=False,

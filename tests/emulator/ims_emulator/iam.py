@@ -160,25 +160,30 @@ def region_urls(request):
     return dict(request.app.state.region_endpoints) or {request.state.region: _base_url(request)}
 
 
-def _catalog(urls, regions):
-    """The catalog of ``regions`` (names of ``urls``, the base URL of each region)."""
+def _catalog(urls, regions, peers):
+    """The catalog of ``regions`` (names of ``urls``, the base URL of each region; ``peers``: region -> the URL of
+    each other service of that region)."""
 
-    def service(service_type, name, suffix):
+    def service(service_type, name, url_of):
         return {
             "id": _stable_id(service_type),
             "type": service_type,
             "name": name,
             "endpoints": [
-                {"id": _stable_id(service_type, region), "interface": "public", "region": region, "region_id": region, "url": urls[region] + suffix}
+                {"id": _stable_id(service_type, region), "interface": "public", "region": region, "region_id": region, "url": url_of(region)}
                 for region in regions
-                if region in urls
+                if region in urls and url_of(region)
             ],
         }
 
-    return [service("image", "ims", ""), service("identity", "iam", PREFIX)]
+    # The ECS and OBS endpoints of each region, when the server listens for them (see __main__).
+    kinds = sorted({kind for region in regions for kind in peers.get(region, {})})
+    return [service("image", "ims", lambda region: urls[region]), service("identity", "iam", lambda region: urls[region] + PREFIX)] + [
+        service(kind, kind, lambda region, kind=kind: peers.get(region, {}).get(kind)) for kind in kinds
+    ]
 
 
-def _token_body(token, urls, with_catalog):
+def _token_body(token, urls, peers, with_catalog):
     body = {
         "methods": list(token.methods),
         "issued_at": token.issued_at.strftime(KEYSTONE_TIME),
@@ -193,7 +198,7 @@ def _token_body(token, urls, with_catalog):
     if token.project is not None or token.domain_scope is not None:
         body["roles"] = [ROLE]
         if with_catalog:
-            body["catalog"] = _catalog(urls, [token.project.region] if token.project is not None else list(urls))
+            body["catalog"] = _catalog(urls, [token.project.region] if token.project is not None else list(urls), peers)
     return {"token": body}
 
 
@@ -219,8 +224,36 @@ async def create_token(request: Request):
         raise KeystoneError(401, "Attempted to authenticate with an unsupported method.")
     project, domain = _scope(identity, user, auth.get("scope"))
     value, token = identity.issue_token(user, methods, project=project, domain_scope=domain, not_after=not_after)
-    body = _token_body(token, region_urls(request), with_catalog="nocatalog" not in request.query_params)
+    body = _token_body(token, region_urls(request), identity.peer_endpoints, with_catalog="nocatalog" not in request.query_params)
     return JSONResponse(body, status_code=201, headers={"X-Subject-Token": value})
+
+
+@router.get("/auth/tokens")
+async def validate_token(request: Request):
+    """Keystone's token validation: the caller's X-Auth-Token asks about the token in X-Subject-Token (a token may ask
+    about itself, which is how clients holding a pre-issued token find its project and catalog). Answers 200 with the
+    token body (``?nocatalog`` leaves the catalog out) and X-Subject-Token; 401 when the caller's token is not valid,
+    404 when the subject token is unknown or expired, as Keystone answers."""
+    identity = request.app.state.identity
+    caller = request.headers.get("x-auth-token")
+    try:
+        identity.token(caller or "")
+    except IdentityError:
+        raise KeystoneError(401, AUTHENTICATION_REQUIRED) from None
+    subject = request.headers.get("x-subject-token")
+    if not subject:
+        raise KeystoneError(400, "Expecting to find X-Subject-Token in the request headers.")
+    try:
+        token = identity.token(subject)
+    except IdentityError:
+        raise KeystoneError(404, "Could not find token: %s." % _token_fingerprint(subject)) from None
+    body = _token_body(token, region_urls(request), identity.peer_endpoints, with_catalog="nocatalog" not in request.query_params)
+    return JSONResponse(body, headers={"X-Subject-Token": subject})
+
+
+def _token_fingerprint(value):
+    """What a message may say about a token: a short digest, never the token."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:12]
 
 
 # --- projects ------------------------------------------------------------------------------------------------------

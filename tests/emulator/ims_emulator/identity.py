@@ -139,6 +139,9 @@ class IdentityStore:
                     if key.ak in self.access_keys:
                         raise ValueError("seed: access key %s is given twice" % key.ak)
                     self.access_keys[key.ak] = AccessKey(ak=key.ak, sk=key.sk, security_token=key.security_token, user=user)
+        # Per region, the base URLs of its ECS and OBS endpoints by catalog service type ("ecs", "obs"), once the
+        # server listens for them.
+        self.peer_endpoints = {}
         self.initial_token_lifetime = token_lifetime
         self.token_lifetime = token_lifetime
         self._tokens = {}

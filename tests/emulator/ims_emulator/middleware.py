@@ -205,7 +205,7 @@ class EmulatorMiddleware:
 
     async def _serve(self, scope, receive, send):
         """Let the gateway admit an IMS request, then hand it to the app."""
-        if not is_iam_path(scope["path"]):
+        if not is_iam_path(scope["path"]) and not self.emulator.authenticates_itself:
             try:
                 receive = await self._admit(scope, receive)
             except GatewayError as exc:

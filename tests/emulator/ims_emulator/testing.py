@@ -38,7 +38,7 @@ class EmulatorError(RuntimeError):
 
 
 #: What the ready line tells about each region.
-REGION_KEYS = ("name", "endpoint", "iam_endpoint", "cloud_profile", "projects", "temporary_credentials")
+REGION_KEYS = ("name", "endpoint", "iam_endpoint", "cloud_profile", "ecs_endpoint", "obs_endpoint", "projects", "temporary_credentials")
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class RegionInfo:
     endpoint: str
     iam_endpoint: str
     cloud_profile: str
+    ecs_endpoint: str | None = None
+    obs_endpoint: str | None = None
     projects: list = field(default_factory=list)
     temporary_credentials: list = field(default_factory=list)
 
@@ -74,6 +76,9 @@ class EmulatorInfo:
     temporary_credentials: list = field(default_factory=list)
     raw: dict = field(default_factory=dict)
     regions: list = field(default_factory=list)
+    #: The first region's ECS and OBS endpoints (each on its own port); None from an emulator that does not serve them.
+    ecs_endpoint: str | None = None
+    obs_endpoint: str | None = None
 
     @classmethod
     def from_ready_line(cls, line):
@@ -96,7 +101,9 @@ class EmulatorInfo:
             projects=list(data["projects"]),
             temporary_credentials=list(data["temporary_credentials"]),
             raw=data,
-            regions=[RegionInfo(**{key: entry[key] for key in REGION_KEYS}) for entry in data.get("regions") or ()],
+            regions=[RegionInfo(**{key: entry.get(key) for key in REGION_KEYS}) for entry in data.get("regions") or ()],
+            ecs_endpoint=data.get("ecs_endpoint"),
+            obs_endpoint=data.get("obs_endpoint"),
         )
 
     @property

@@ -232,3 +232,31 @@ def test_a_token_works_only_for_its_own_project(owner, consumer):
         assert_ims_error(response, 400, "IMG.0030", "IMG.0067")
     else:
         assert response.status_code in (401, 403), response.text
+
+
+def validate(owner, subject, caller=None, query=""):
+    headers = {"X-Auth-Token": caller or subject, "X-Subject-Token": subject}
+    return owner.http.get(owner.info.iam_endpoint.rstrip("/") + "/auth/tokens" + query, headers=headers)
+
+
+def test_a_token_validates_itself_with_its_project_and_catalog(owner):
+    answer = validate(owner, owner.token)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["X-Subject-Token"] == owner.token
+    token = answer.json()["token"]
+    assert token["project"]["id"] == owner.project_id and parse_time(token["expires_at"]) > parse_time(token["issued_at"])
+    services = {service["type"]: service["endpoints"][0]["url"] for service in token["catalog"]}
+    assert services["image"] == owner.info.endpoint
+    assert "catalog" not in validate(owner, owner.token, query="?nocatalog").json()["token"]
+
+
+def test_token_validation_refuses_unknown_callers_and_subjects(owner, consumer, control):
+    assert validate(owner, owner.token, caller="not-a-token").status_code == 401
+    unknown = validate(owner, "MIInot-a-token", caller=owner.token)
+    assert unknown.status_code == 404 and unknown.json()["error"]["title"] == "Not Found"
+    assert "MIInot-a-token" not in unknown.text
+    assert validate(owner, consumer.token, caller=owner.token).json()["token"]["project"]["id"] == consumer.project_id
+    missing = owner.http.get(owner.info.iam_endpoint.rstrip("/") + "/auth/tokens", headers={"X-Auth-Token": owner.token})
+    assert missing.status_code == 400
+    control.expire_tokens()
+    assert validate(owner, owner.token).status_code == 401

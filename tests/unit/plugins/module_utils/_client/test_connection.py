@@ -104,6 +104,17 @@ def test_pre_issued_token_is_inspected_for_its_scope(cloud):
     assert quota.headers["X-Auth-Token"] == "pre-issued"
 
 
+def test_a_pre_issued_token_iam_does_not_validate_names_what_it_lacks(cloud):
+    refused = {"error": {"code": 404, "message": "Could not find token.", "title": "Not Found"}}
+    cloud.routes.insert(0, ("GET", re.compile("/v3/auth/tokens$"), lambda request, match: answer(404, refused)))
+    with pytest.raises(ConfigError) as caught:
+        connect(config(auth_token="pre-issued", project_id="p1", auth_url=IAM), transport=cloud.transport)
+    message = str(caught.value)
+    assert message.startswith("the auth_token could not be validated at %s/auth/tokens (HTTP 404: Could not find token.)" % IAM), message
+    assert "gives no IMS endpoint;" in message and "endpoint (the endpoint option, HW_IMS_ENDPOINT" in message
+    assert "project_id (" not in message and "pre-issued" not in message and "404 404" not in message
+
+
 def test_pre_issued_token_with_endpoint_looks_the_project_up_by_name(cloud):
     with connect(config(auth_token="pre-issued", region="r1", auth_url=IAM, endpoint=IMS), transport=cloud.transport) as ims:
         assert ims.project_id == "p-looked-up"

@@ -290,6 +290,9 @@ CALLS = {
         }
     ),
     "create_image (volume)": submit({"volume_id": "v-1", "os_version": "CentOS 7.6 64bit", "image_type": "ECS"}),
+    "create_image (data disks)": submit({"data_disks": [{"volume_id": "v-1", "name": "web", "description": "d", "tags": {"role": "data"}}]}),
+    "create_image (data disk of a volume)": submit({"volume_id": "v-1", "image_type": "DataImage", "tags": {"role": "data"}}),
+    "create_data_image": submit({"image_url": "bucket:data.qcow2", "min_disk": 100, "image_type": "DataImage", "os_type": "Linux", "cmk_id": "key-1"}),
     "quick_import_image": submit({"image_url": "bucket:big.zvhd2", "quick_import": True, "min_disk": 40, "os_version": "CentOS 7.6 64bit"}),
     "quick_import_image (data)": submit({"image_url": "bucket:d.zvhd2", "quick_import": True, "min_disk": 40, "image_type": "DataImage", "os_type": "Linux"}),
     "create_whole_image": submit({"instance_id": "i-1", "whole_image": True}),

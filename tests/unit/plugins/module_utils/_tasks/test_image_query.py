@@ -81,6 +81,8 @@ def test_ad_hoc_key_value_text_is_read_as_a_dictionary():
         ({"support_kvm": "maybe"}, "support_kvm", "unable to convert to bool"),
         ({"name_match": ""}, "name_match", "must not be empty"),
         ({"tag": "family=web"}, "tag", "unknown image filter"),
+        ({"own": True, "owner": "p2"}, "own", "give own or owner, not both"),
+        ({"own": True, "member_status": "pending"}, "own", "member_status selects images other projects shared"),
     ],
 )
 def test_bad_input_names_the_option_and_the_rule(raw, field, message):
@@ -95,6 +97,12 @@ def test_attribute_filters_go_to_the_query_api_with_the_cap():
     found = find_images(ims, {"imagetype": "private", "protected": False, "min_disk": 40, "support_kvm": True, "limit": 2})
     assert [item["id"] for item in found] == ["i1", "i2"]
     assert ims.calls == [("list", {"imagetype": "private", "protected": False, "min_disk": 40, "support_kvm": True}, 2)]
+
+
+def test_own_lists_the_projects_images_by_its_id():
+    ims = FakeIms([image(1)])
+    find_images(ims, {"own": True, "status": "active"})
+    assert ims.calls == [("list", {"owner": "p1", "status": "active"}, None)]
 
 
 def test_latest_asks_for_the_newest_image_only():

@@ -42,6 +42,9 @@ class Recorder:
         ({"image_url": "b:f", "register": True}, "register"),
         ({"source_image": "other"}, "copy"),
         ({"source_image": "other", "source_region": "r2", "agency_name": "a"}, "replica"),
+        ({"volume_id": "v", "image_type": "DataImage"}, "data_disk"),
+        ({"data_disks": [{"volume_id": "v", "name": "img"}]}, "data_disk"),
+        ({"image_url": "b:f", "min_disk": 2048, "image_type": "DataImage"}, "data_file"),
     ],
 )
 def test_the_source_follows_the_options(changes, kind):
@@ -55,10 +58,14 @@ def test_the_source_follows_the_options(changes, kind):
         ({"instance_id": "s", "image_url": "b:f"}, "name"),
         ({"instance_id": "s", "min_disk": 40}, "min_disk"),
         ({"image_url": "b:f", "min_disk": 0}, "min_disk"),
-        ({"image_url": "b:f", "min_disk": 2048, "image_type": "DataImage", "data_images": [{"image_url": "b:g", "min_disk": 4096}]}, "data_images[1].min_disk"),
+        ({"image_url": "b:f", "min_disk": 40, "data_images": [{"image_url": "b:g", "min_disk": 4096}]}, "data_images[1].min_disk"),
+        ({"image_url": "b:f", "min_disk": 2048, "image_type": "DataImage", "data_images": [{"image_url": "b:g", "min_disk": 40}]}, "data_images"),
+        ({"image_url": "b:f", "min_disk": 2049, "image_type": "DataImage"}, "min_disk"),
+        ({"image_url": "b:f", "min_disk": 40, "image_type": "DataImage", "os_type": "Other"}, "os_type"),
+        ({"data_disks": [{"volume_id": "v", "name": "other"}]}, "name"),
         ({"image_url": "b:f", "min_disk": 40, "image_type": "IsoImage"}, "os_version"),
         ({"image_url": "b:f", "quick_import": True, "register": True}, "quick_import"),
-        ({"volume_id": "v", "os_version": "x", "image_type": "DataImage"}, "image_type"),
+        ({"volume_id": "v", "os_version": "x", "image_type": "DataImage"}, "os_version"),
         ({"source_image": "other", "max_ram": 1024}, "max_ram"),
         ({"whole_image": True}, "whole_image"),
         ({"source_image": "other", "source_region": "r2"}, "agency_name"),
@@ -122,6 +129,34 @@ def test_a_quick_import_of_a_data_disk_sends_the_os_type():
     ims = Recorder()
     select_source(params(image_url="b:f", quick_import=True, min_disk=100, image_type="DataImage", os_type="Windows")).submit(ims)
     assert ims.calls == [("quick_import_image", {"name": "img", "image_url": "b:f", "min_disk": 100, "type": "DataImage", "os_type": "Windows"})]
+
+
+def test_data_disk_images_of_a_volume_alone_and_more_disks():
+    ims = Recorder()
+    disk = {"volume_id": "v2", "name": "d2", "description": "second", "tags": {"k": "v"}}
+    source = select_source(params(volume_id="v1", image_type="DataImage", description="first", data_disks=[disk]))
+    assert source.image_count == 2
+    source.submit(ims)
+    bodies = [
+        {"volume_id": "v1", "name": "img", "description": "first"},
+        {"volume_id": "v2", "name": "d2", "description": "second", "tags": ["k.v"]},
+    ]
+    assert ims.calls == [("create_image", {"data_images": bodies})]
+
+
+def test_data_disks_alone_send_the_image_of_the_name_first():
+    ims = Recorder()
+    disks = [{"volume_id": "v1", "name": "other", "description": None, "tags": None}, {"volume_id": "v2", "name": "img", "description": None, "tags": None}]
+    select_source(params(data_disks=disks)).submit(ims)
+    assert [body["name"] for body in ims.calls[0][1]["data_images"]] == ["img", "other"]
+    assert "instance_id" not in ims.calls[0][1]
+
+
+def test_a_data_disk_image_of_a_file_uses_the_data_image_api():
+    ims = Recorder()
+    select_source(params(image_url="b:f", min_disk=2048, image_type="DataImage", os_type="Windows", cmk_id="k", tags={"a": "1"})).submit(ims)
+    body = {"name": "img", "image_url": "b:f", "min_disk": 2048, "os_type": "Windows", "cmk_id": "k", "image_tags": [{"key": "a", "value": "1"}]}
+    assert ims.calls == [("create_data_image", body)]
 
 
 def test_differences_in_creation_options_are_found():
