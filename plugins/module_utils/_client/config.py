@@ -144,6 +144,10 @@ _NUMBER_RULES = {
     "timeout": (lambda seconds: 0 < seconds < float("inf"), "a number of seconds greater than 0"),
     "retries": (lambda count: count >= 0, "0 or more"),
 }
+# What every module and plugin warns when certificates go unverified.
+INSECURE_WARNING = (
+    "validate_certs is false: TLS certificates are not verified, so the IMS and IAM servers are not authenticated; set ca_path to a CA bundle instead"
+)
 _TRUE_TEXT = frozenset(("1", "true", "yes", "on", "y", "t"))
 _FALSE_TEXT = frozenset(("0", "false", "no", "off", "n", "f", ""))
 
@@ -194,6 +198,11 @@ class CloudConfig(BaseModel):
         if not self.validate_certs:
             return False
         return self.ca_path or True
+
+    def secret_values(self):
+        """The secrets these settings hold (password, SK, security token, token), unwrapped, for masking."""
+        secrets = (self.secret_key, self.security_token, self.password, self.auth_token)
+        return [secret.get_secret_value() for secret in secrets if secret is not None]
 
     @property
     def project_scope(self):
