@@ -236,7 +236,7 @@ def main():
     params = module.params
     waiting = {"check_mode": module.check_mode, "wait": params["wait"], "wait_timeout": params["wait_timeout"]}
     if params["status"]:
-        module.run(lambda ims: answer_shares(ims, params["image"], params["status"], **waiting))
+        module.run(lambda ims: answer_shares(ims, params["image"], params["status"], warn=module.warn, **waiting))
     else:
         module.run(lambda ims: share_images(ims, params["image"], params["projects"], params["state"], params["purge_members"], warn=module.warn, **waiting))
 

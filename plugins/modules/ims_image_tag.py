@@ -149,7 +149,7 @@ def main():
         }
     )
     params = module.params
-    module.run(lambda ims: sync_image_tags(ims, params["image"], params["tags"], params["purge_tags"], params["state"], module.check_mode))
+    module.run(lambda ims: sync_image_tags(ims, params["image"], params["tags"], params["purge_tags"], params["state"], module.check_mode, module.warn))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import re
 
 import httpx
 
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.ims_client import ImsClient
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import Poller
 
 
@@ -36,6 +37,9 @@ class WaitsOnFakeClock:
 
     def clock(self):
         return self.fake_clock()
+
+    # The real one: it only needs the poller above.
+    send_once = ImsClient.send_once
 
 
 def answer(status=200, body=None, headers=None, text=None):
