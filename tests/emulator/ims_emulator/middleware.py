@@ -3,9 +3,10 @@
 """The outermost ASGI layer: what the cloud's API gateway does before a request reaches IMS, plus test hooks.
 
 For every HTTP request it assigns an X-Request-Id, writes the request log, waits the ``latency`` setting (an emulated
-network round trip), applies injected faults and, for IMS paths, plays the gateway: unknown APIs answer 404, and every
-API except the version documents needs a valid token or AK/SK signature for a project the caller may use. IAM (/v3)
-authenticates itself; the control API (/_emulator) is open to loopback clients only and never gets latency or faults.
+network round trip), applies injected faults (the pending ones first, then the chaos, if any) and, for IMS paths,
+plays the gateway: unknown APIs answer 404, and every API except the version documents needs a valid token or AK/SK
+signature for a project the caller may use. IAM (/v3) authenticates itself; the control API (/_emulator) is open to
+loopback clients only and never gets latency or faults.
 """
 
 import asyncio
@@ -22,7 +23,7 @@ from starlette.routing import Match
 
 from . import signing
 from .control import PREFIX as CONTROL_PREFIX
-from .control import latency
+from .control import chaos_of, latency
 from .iam import PREFIX as IAM_PREFIX
 from .identity import AuthContext, IdentityError, TokenExpired, utcnow
 from .routes_versions import VERSION_DOCUMENT_PATHS
@@ -31,6 +32,8 @@ from .routes_versions import VERSION_DOCUMENT_PATHS
 AKSK_MAX_BODY = 12 * 1024 * 1024
 #: IMS paths that name a project: /v1/{project_id}/..., /v2/{project_id}/...
 PATH_PROJECT = re.compile(r"/v\d+(?:\.\d+)?/([0-9a-f]{32})(?:/.*)?")
+#: The most an "apply_late" fault keeps of a request body until it applies it.
+LATE_BODY_MAX = 64 * 1024 * 1024
 
 LOG = logging.getLogger("ims_emulator.requests")
 
@@ -155,6 +158,7 @@ class EmulatorMiddleware:
     def __init__(self, app, emulator):
         self.app = app
         self.emulator = emulator
+        self._late = set()  # the pending late applications ("apply_late"), kept from garbage collection
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -180,6 +184,9 @@ class EmulatorMiddleware:
         if delay:
             await asyncio.sleep(delay)  # yields: other requests are served meanwhile
         fault = self.emulator.state.faults.take(method, path)
+        chaos = chaos_of(self.emulator.state)
+        if fault is None and chaos is not None:
+            fault = chaos.take(method, path)
         action = fault.spec.action if fault else None
         exchange.fault = action
         if action == "drop_before":
@@ -189,10 +196,35 @@ class EmulatorMiddleware:
         elif action == "drop_after":
             await self._serve(scope, receive, self._observing(_discard, exchange))
             await drop_connection(send)
+        elif action == "apply_late":
+            body, _replay = await _read_body(receive, LATE_BODY_MAX)
+            await drop_connection(send)
+            task = asyncio.get_running_loop().create_task(self._apply_late(scope, body, fault.spec.delay))
+            self._late.add(task)
+            task.add_done_callback(self._late.discard)
         else:
             if action == "delay":
                 await asyncio.sleep(fault.spec.delay)
             await self._serve(scope, receive, observed)
+
+    async def _apply_late(self, scope, body, delay):
+        """Apply a request whose client was left without an answer, ``delay`` seconds later; logged on its own."""
+        await asyncio.sleep(delay)
+        late_scope = dict(scope, state={"request_id": scope["state"]["request_id"]})
+        exchange = Exchange(request_id=scope["state"]["request_id"], fault="applied_late")
+        delivered = False
+
+        async def receive():
+            nonlocal delivered
+            if delivered:
+                return {"type": "http.disconnect"}
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        try:
+            await self._serve(late_scope, receive, self._observing(_discard, exchange))
+        finally:
+            self._record(late_scope, exchange)
 
     async def _serve(self, scope, receive, send):
         """Let the gateway admit an IMS request, then hand it to the app."""
