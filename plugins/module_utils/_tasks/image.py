@@ -53,7 +53,7 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_convergen
 )
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_ref import ImageReferenceError, check_owned, is_image_id, require_image
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources import SOURCE_OPTIONS, CopySource, Submitted, select_source
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_tag import apply_tag_plan, plan_tags
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_tag import apply_tag_plan, check_desired_tags, plan_tags
 
 IMAGE_STATES = ("present", "absent")
 IN_FLIGHT = ("queued", "saving")
@@ -112,12 +112,12 @@ class ImageLifecycle:
     # --- state=present ----------------------------------------------------------------------------------------
 
     def present(self):
-        params = self.params
+        # Tags as text (templating makes "{{ build }}" a number), checked before any request; the creation sends them.
+        self.params = params = dict(self.params, tags=check_desired_tags(self.params.get("tags")))
         wanted = validate_wanted({option: params.get(option) for option in MUTABLE_OPTIONS})
         if not params.get("id"):
             wanted.pop("name", None)  # the name identifies the image; only an image given by ID is renamed
-        tags_wanted = params.get("tags")
-        plan_tags({}, tags_wanted, params["purge_tags"])  # validates the tags before any request
+        plan_tags({}, params["tags"], params["purge_tags"])  # checks the number of tags too
         # Without a source the task only manages an existing image; creation options then only feed the warnings.
         source = select_source(params) if any(params.get(option) for option in SOURCE_OPTIONS) else None
 
