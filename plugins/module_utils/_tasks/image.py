@@ -251,20 +251,28 @@ class ImageLifecycle:
 
         Watches the name until this task's image and every other image of its window (see image_convergence) have
         settled, and at least WATCH_MARGIN seconds after the creation was answered; then deletes the extras of the
-        window and returns the survivor (this task's image when nothing raced with it).
+        window and returns the survivor (this task's image when nothing raced with it). This task's image may vanish
+        meanwhile: the party of an older image that raced with it deleted it.
         """
         own_id = image_ids[0]
-        named, own = [], None
+        named, own, seen = [], None, False
         for _poll in self.ims.poller(self.remaining()):
             named = [image for image in self.images_named(self.params["name"]) if image.id not in self.seen_before]
             own = next((image for image in named if image.id == own_id), None)
-            if own is not None and all(image.status not in IN_FLIGHT for image in named) and self.ims.clock() >= answered_at + WATCH_MARGIN:
+            seen = seen or own is not None
+            if seen and all(image.status not in IN_FLIGHT for image in named) and self.ims.clock() >= answered_at + WATCH_MARGIN:
                 break
         else:
             state = "not visible" if own is None else "status %s" % own.status
             raise WaitTimeoutError("image %s was not ready within %s seconds (%s)" % (own_id, self.params["wait_timeout"], state))
+        if own is not None and own.status == FAILED:
+            return own
         live = window(named, self.seen_before)
-        if own.status == FAILED or len(live) == 1:
+        if not live:
+            raise ImageStateError(
+                "image %s (%s) was deleted while it was being created, and no other image of the name remains" % (own_id, self.params["name"])
+            )
+        if [image.id for image in live] == [own_id]:
             return own
         return self.keep_one(decide(live), image_ids)
 
@@ -276,10 +284,11 @@ class ImageLifecycle:
             doomed += [image_id for image_id in image_ids[1:] if image_id not in doomed]
         for image_id in doomed:
             self.delete_once(image_id)
+        gone = "deleted %s" % ", ".join(doomed) if doomed else "the others were deleted by the task that made the oldest"
         self.warn(
-            "%d images named %r were created while this task created one (its own is %s): a creation raced with it on "
-            "another controller or fork, or a request whose response was lost was applied late. Kept the oldest, %s, "
-            "and deleted %s" % (len(convergence.extras) + len(convergence.protected) + 1, self.params["name"], image_ids[0], survivor.id, ", ".join(doomed))
+            "images named %r were created while this task created one (its own is %s): a creation raced with it on "
+            "another controller or fork, or a request whose response was lost was applied late. Kept the oldest, %s; %s"
+            % (self.params["name"], image_ids[0], survivor.id, gone)
         )
         for image in convergence.protected:
             self.warn("image %s of the same name is protected and was left as is; unprotect and delete it" % image.id)
