@@ -222,7 +222,7 @@ def test_a_listing_without_its_images_key_is_an_error_and_nothing_is_created(ans
 
 def test_an_endless_body_is_cut_off(ansible, hostile):
     recorded, printed = run(ansible, INFO, aksk_at(hostile(endless_body)))
-    assert_clear_failure(recorded, printed, "larger than 32 MiB")
+    assert_clear_failure(recorded, printed, "larger than 33554432 bytes")
 
 
 @pytest.mark.parametrize("answer", [drip_headers, drip_body], ids=["headers", "body"])

@@ -276,7 +276,7 @@ class HttpSession:
                 raise UnexpectedResponseError(
                     action,
                     response.status_code,
-                    message="the answer is larger than %d MiB; it was not read further" % (self.max_body // (1024 * 1024)),
+                    message="the answer is larger than %d bytes, the most this collection reads; it was not read further" % self.max_body,
                     request_id=request_id_of(response.headers),
                     method=outgoing.method,
                     url=outgoing.url,

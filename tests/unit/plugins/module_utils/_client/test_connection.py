@@ -129,3 +129,27 @@ def test_project_lookup_without_a_match(cloud):
     with pytest.raises(UnexpectedResponseError) as caught:
         connect(config(access_key="AK", secret_key="SK", region="r1", auth_url=IAM, endpoint=IMS), transport=cloud.transport)
     assert "IAM knows 0 projects named 'r1'" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "options, secrets",
+    [
+        ({"access_key": "AK", "secret_key": "SK-1", "security_token": "STS-1", "project_id": "p1", "endpoint": IMS}, ["SK-1", "STS-1"]),
+        ({"username": "u", "password": "PW-1", "domain_name": "d", "region": "r1", "auth_url": IAM}, ["PW-1", "issued-token"]),
+        ({"auth_token": "TOKEN-1", "project_id": "p1", "endpoint": IMS}, ["TOKEN-1"]),
+    ],
+    ids=["aksk", "password", "token"],
+)
+def test_every_secret_is_masked_before_a_request_carries_it(cloud, tmp_path, options, secrets):
+    heard, sent_after = [], {}
+
+    def hear(secret):
+        heard.append(secret)
+        sent_after[secret] = len(cloud.requests)
+
+    with connect(config(token_cache_dir=str(tmp_path), **options), transport=cloud.transport, on_secret=hear) as ims:
+        ims.get_quota()
+    assert heard == secrets
+    # A secret of the settings is heard before any request; the token IAM issues before the request that carries it.
+    assert all(sent_after[secret] == 0 for secret in secrets if secret != "issued-token")
+    assert sent_after.get("issued-token", 1) == 1
