@@ -57,8 +57,8 @@ options:
   name:
     description:
       - Name of the image; identifies it among the project's own images when O(id) is not given.
-      - 1 to 128 characters - letters, digits, spaces, C(-), C(.) and C(_) - not starting or ending with a space (and
-        without line breaks: a trailing newline is refused too).
+      - 1 to 128 characters - letters, digits, spaces, C(-), C(.) and C(_) - not starting or ending with a space, and
+        without line breaks (a trailing newline is refused too).
       - Required unless O(id) is given.
     type: str
   state:

@@ -18,6 +18,7 @@ from conftest import AnsibleRunner
 OWNER = "67477b5b052646869adfd66f5cb8d955"
 CREATE = "/v2/cloudimages/action"
 ROUNDS = 3
+HOLD_SECONDS = 3.0
 
 
 def create_task(name):
@@ -39,7 +40,8 @@ def test_two_controllers_racing_for_one_name_leave_one_image(emulator, collectio
     controllers = [AnsibleRunner(emulator, collections_path, tmp_path / name) for name in ("controller-a", "controller-b")]
     name = "raced-%d-%d" % (int(latency * 1000), round_number)
     control.settings(latency=latency)
-    control.add_fault(CREATE, method="POST", action="delay", count=2, delay=0.5 + latency)
+    # Long enough for the second controller to look the name up even when the machine is busy and it starts late.
+    control.add_fault(CREATE, method="POST", action="delay", count=2, delay=HOLD_SECONDS + latency)
     with ThreadPoolExecutor(max_workers=2) as pool:
         plays = list(pool.map(lambda runner: runner.play([create_task(name)]), controllers))
 
