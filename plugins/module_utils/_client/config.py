@@ -129,7 +129,7 @@ SETTINGS = (
     ),
     Setting("ca_path", "CA bundle to verify TLS certificates with.", env=("OS_CACERT",), clouds_yaml=("cacert",), type="path"),
     Setting("timeout", "The most one HTTP request may take, in seconds, from connecting to the last byte of the answer.", type="float", default=60.0),
-    Setting("retries", "How often a throttled or failed request is retried (a write of unknown outcome only once its effect did not show).", type="int", default=5),
+    Setting("retries", "How often a throttled or failed request is retried (a lost write only when its effect did not show).", type="int", default=5),
     Setting("token_cache", "Whether IAM tokens obtained with a password are cached on disk between tasks.", type="bool", default=True),
     Setting(
         "token_cache_dir", "Directory of the token cache; defaults to C($XDG_CACHE_HOME/hwcloud.ims/tokens) or C(~/.cache/hwcloud.ims/tokens).", type="path"
