@@ -255,14 +255,15 @@ class ImageLifecycle:
         meanwhile: the party of an older image that raced with it deleted it.
         """
         own_id = image_ids[0]
-        named, own, seen = [], None, False
+        named, own, seen, settled = [], None, False, False
         for _poll in self.ims.poller(self.remaining()):
             named = [image for image in self.images_named(self.params["name"]) if image.id not in self.seen_before]
             own = next((image for image in named if image.id == own_id), None)
             seen = seen or own is not None
-            if seen and all(image.status not in IN_FLIGHT for image in named) and self.ims.clock() >= answered_at + WATCH_MARGIN:
+            settled = seen and all(image.status not in IN_FLIGHT for image in named)
+            if settled and self.ims.clock() >= answered_at + WATCH_MARGIN:
                 break
-        else:
+        if not settled:  # wait_timeout reached; when only the margin was cut short, what was seen is decided on
             state = "not visible" if own is None else "status %s" % own.status
             raise WaitTimeoutError("image %s was not ready within %s seconds (%s)" % (own_id, self.params["wait_timeout"], state))
         if own is not None and own.status == FAILED:

@@ -5,6 +5,7 @@ image (racing controllers, a late apply, images that existed before, protected o
 
 import pytest
 
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import WaitTimeoutError
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import Image
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image import ImageLifecycle
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_convergence import WATCH_MARGIN, decide, duplicates_message, window
@@ -78,9 +79,9 @@ class Images(WaitsOnFakeClock):
         return True
 
 
-def converge(ims, image_ids=(OWN,), seen_before=()):
+def converge(ims, image_ids=(OWN,), seen_before=(), wait_timeout=600):
     warnings = []
-    lifecycle = ImageLifecycle(ims, {"name": "web", "wait_timeout": 600}, warn=warnings.append)
+    lifecycle = ImageLifecycle(ims, {"name": "web", "wait_timeout": wait_timeout}, warn=warnings.append)
     lifecycle.seen_before = set(seen_before)
     return lifecycle.converge(list(image_ids), ims.clock()), warnings
 
@@ -158,3 +159,16 @@ def test_both_parties_keep_the_same_image(own_created):
         ims.add(theirs, own_created if theirs == OWN else "2024-05-02T09:00:01Z", settles=0.5)
     survivors = {converge(first, image_ids=(OWN,))[0].id, converge(second, image_ids=(OTHER,))[0].id}
     assert len(survivors) == 1
+
+
+def test_a_wait_timeout_shorter_than_the_margin_decides_on_what_was_seen():
+    ims = Images()
+    ims.add(OWN, "2024-05-02T09:00:00Z", settles=0.5)
+    assert converge(ims, wait_timeout=1)[0].id == OWN
+
+
+def test_an_image_still_queued_at_the_wait_timeout_fails_clearly():
+    ims = Images()
+    ims.add(OWN, "2024-05-02T09:00:00Z", settles=100)
+    with pytest.raises(WaitTimeoutError, match="image id-own was not ready within 5 seconds \\(status queued\\)"):
+        converge(ims, wait_timeout=5)
