@@ -114,6 +114,7 @@ options:
     description:
       - Whether to verify TLS certificates. Defaults to V(true).
       - When not set, taken from E(OS_INSECURE) (inverted) or C(verify) of the C(clouds.yaml) entry.
+      - V(false) makes every module, the lookup and the inventory warn that the servers are not authenticated.
     type: bool
   ca_path:
     description:
@@ -122,13 +123,20 @@ options:
     type: path
   timeout:
     description:
-      - Timeout of one HTTP request, in seconds, greater than 0. Defaults to V(60).
+      - The most one HTTP request may take, in seconds, greater than 0, from connecting to the last byte of the answer
+        (a server that drips its answer slowly cannot stretch it); an upload's own transfer does not count. A request
+        that takes longer counts as failed (see O(retries)). Defaults to V(60).
     type: float
   retries:
     description:
-      - How often a throttled (HTTP 429, C(IMG.0060)) or failed (HTTP 502, 503, 504, connection error) request is
-        retried, with jittered exponential backoff; V(0) or more. A request that may already have been executed is
-        never re-sent. Defaults to V(5).
+      - How often a request is retried, with jittered exponential backoff and at most 5 minutes in all; V(0) or more.
+        Defaults to V(5).
+      - Every request is retried after an answer that proves it was not executed (HTTP 429, C(APIGW.0308),
+        C(IMG.0060)) or a connection that could not be opened; a read also after HTTP 500, 502, 503, 504, a timeout
+        or a dropped connection.
+      - A write whose outcome is unknown (HTTP 500, 502, 503, 504, a timeout, a connection dropped after sending) is
+        never simply re-sent; its effect is looked for first, and it is sent again (at most 4 times in all) only
+        when the effect did not show.
     type: int
   token_cache:
     description:

@@ -128,7 +128,14 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_inventory import inventory_query, project_configs, search_projects, unique_hostnames
-from ansible_collections.hwcloud.ims.plugins.plugin_utils._ims_plugin import client_errors, connection_options, require_libraries, warn
+from ansible_collections.hwcloud.ims.plugins.plugin_utils._ims_plugin import (
+    client_errors,
+    connection_options,
+    register_secret,
+    require_libraries,
+    warn,
+    warn_if_insecure,
+)
 
 # The settings that say which project is searched and who searches it: part of the cache key (secrets never are).
 _IDENTITY_SETTINGS = ("auth_url", "endpoint", "region", "project_id", "project_name", "domain_name", "username", "access_key")
@@ -150,6 +157,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         with client_errors():
             query = inventory_query(self.get_option("filters"))
             sources = project_configs(connection_options(self), self.get_option("regions") or [], self.get_option("projects") or [])
+            warn_if_insecure(sources)
             cache_key = self._cache_key(path, query, sources)
             # The usual Cacheable protocol: read the cache unless --flush-cache, write it when it missed or was flushed.
             results = None
@@ -161,7 +169,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     write_cache = True
             if results is None:
                 require_libraries()
-                results = search_projects(sources, query, warn)
+                results = search_projects(sources, query, warn, register_secret)
             if write_cache:
                 self._cache[cache_key] = results
         self._populate(results)

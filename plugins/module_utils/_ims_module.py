@@ -23,9 +23,16 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.errors import NoLogError, UnsupportedError
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client import deps
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import SETTINGS, resolve_config
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import INSECURE_WARNING, SETTINGS, resolve_config
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import argument_spec as connection_argument_spec
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ApiError, ImsError, JobFailedError, JobTimeoutError, ResponseLostError
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import (
+    ApiError,
+    ImsError,
+    JobFailedError,
+    JobTimeoutError,
+    ResponseLostError,
+    mask_secrets,
+)
 
 CONNECTION_OPTIONS = tuple(setting.name for setting in SETTINGS)
 
@@ -86,7 +93,8 @@ class ImsModule:
         return self.ansible.check_mode
 
     def warn(self, message):
-        self.ansible.warn(str(message))
+        # Results are masked by AnsibleModule itself; warnings are kept apart from them, so they are masked here.
+        self.ansible.warn(mask_secrets(str(message), self.ansible.no_log_values))
 
     def fail(self, msg, **details):
         """Fail the task with a message; nothing is sent after this."""
@@ -119,11 +127,10 @@ class ImsModule:
         config = self.config
         try:
             if not config.validate_certs:
-                self.warn(
-                    "validate_certs is false: TLS certificates are not verified, so the IMS and IAM servers are not "
-                    "authenticated; set ca_path to a CA bundle instead"
-                )
-            with connect(config, on_retry=self.warn, on_warning=self.warn, read_only=self.check_mode) as ims:
+                self.warn(INSECURE_WARNING)
+            # Every secret, also those from the environment and the tokens obtained at run time, joins no_log_values
+            # before a request carries it: whatever a server echoes back is masked in the result.
+            with connect(config, on_retry=self.warn, on_warning=self.warn, read_only=self.check_mode, on_secret=self.ansible.no_log_values.add) as ims:
                 result = task(ims)
         except ImsError as error:
             self.fail(str(error), **error_details(error))

@@ -9,7 +9,8 @@ version_added: 1.0.0
 author: hwcloud.ims developers (@hwcloud-ims)
 description:
   - Manages one private image of the project, identified by O(id), or by O(name) among the project's own images
-    (when several images have the name, the module fails and lists their IDs).
+    (when several images have the name, the module fails, lists their IDs and creation times, and says how that
+    happens).
   - B(Creating.) When no image of the name exists, the module creates it from exactly one source - an ECS
     (O(instance_id), with its data disks in O(data_disks)), a data disk an OS was installed on from an ISO image
     (O(volume_id)), data disks on their own (O(volume_id) with O(image_type=DataImage), or O(data_disks) without
@@ -27,8 +28,14 @@ description:
     Open Telekom Cloud's IMS has no such API; the module says so before any request.
   - B(Never a duplicate.) IMS has no idempotency key. Before creating, the module looks for the name; an image of
     the name that is still C(queued) or C(saving) is a creation in flight, which is waited for instead of being
-    repeated. When the response to a creation request is lost (timeout, dropped connection), the module looks the
-    name up again before sending anything again.
+    repeated. When the outcome of a creation request is unknown (HTTP 500 to 504, a timeout, a dropped connection),
+    the module looks for a new image of the name before sending anything again.
+  - B(One image per name, also across controllers.) After creating, the module watches the name until its image
+    and every other image of the name that appeared since it first looked have settled. When several did (another
+    controller created the same name at the same moment, or a lost request was applied late), every task keeps the
+    oldest (by creation time, then ID), deletes the others of that window (never an image that existed before it
+    looked, never a protected one), warns with their IDs and returns the one kept. With O(wait=false) the name is
+    not watched.
   - B(Updating.) When the image exists, its mutable attributes (O(description), O(min_ram), the C(support_*)
     flags, O(hw_firmware_type), O(hw_vif_multiqueue_enabled), O(is_config_init), and O(name) when the image is
     given by O(id)) are brought to the given values with one C(PATCH /v2/cloudimages/{id}) carrying exactly the
@@ -38,7 +45,8 @@ description:
     existing image. When they contradict it, the module warns and leaves the image alone; it never deletes and
     recreates an image by itself.
   - B(Deleting.) O(state=absent) deletes the image and waits until it is no longer listed. Protected images and
-    images still being created are refused with the reason.
+    images still being created are refused with the reason. A deletion whose answer was lost but whose image is
+    gone reports C(changed=true).
   - B(Pre-flight.) Before a creation request the module checks what can be known in advance - the image quota, the
     name, description and tag rules (on Huawei Cloud, O(cloud_profile=huaweicloud), names may also have Chinese
     characters), the O(min_disk) range, the O(os_version) value (against the region's catalog), and what the source
@@ -53,7 +61,9 @@ description:
   - Where ECS or OBS cannot be read - no O(ecs_endpoint) or O(obs_endpoint) known, OBS with token or password
     credentials (OBS takes AK/SK signatures only), or credentials without the permission (HTTP 403) - a warning says
     so, and IMS decides as without the check, its refusal reported with its C(IMG) code.
-  - Throttling (HTTP 429, C(IMG.0060)) is retried with back-off, with a warning per retry.
+  - Throttling (HTTP 429, C(IMG.0060)) and failed reads are retried with back-off, with a warning per retry; every
+    write of unknown outcome (the creation, the PATCH, the tags, the deletion, the file step of O(register) and
+    O(local_file)) is sent again only when its effect does not show, and C(changed) follows the effect.
 extends_documentation_fragment:
   - hwcloud.ims.connection
   - ansible.builtin.action_common_attributes
@@ -66,7 +76,8 @@ options:
   name:
     description:
       - Name of the image; identifies it among the project's own images when O(id) is not given.
-      - 1 to 128 characters - letters, digits, spaces, C(-), C(.) and C(_) - not starting or ending with a space.
+      - 1 to 128 characters - letters, digits, spaces, C(-), C(.) and C(_) - not starting or ending with a space, and
+        without line breaks (a trailing newline is refused too).
       - Required unless O(id) is given.
     type: str
   state:
@@ -77,7 +88,8 @@ options:
     default: present
   description:
     description:
-      - Description of the image, at most 1024 characters, without line breaks or angle brackets (C(<) C(>)).
+      - Description of the image, at most 1024 characters, without line breaks, other control characters (a tab) or
+        angle brackets (C(<) C(>)).
         V("") clears it.
     type: str
   min_ram:
@@ -199,7 +211,9 @@ options:
     type: str
   image_url:
     description:
-      - Create the image from this file in an OBS bucket of the Standard storage class, as C(bucket:file).
+      - Create the image from this file in an OBS bucket of the Standard storage class, as C(bucket:file). The file
+        name follows OBS's rules for object names, checked before any request (at most 1024 bytes, no control
+        characters or backslashes, no empty, C(.) or C(..) folder).
       - Needs O(min_disk). By default the file is imported (C(POST /v2/cloudimages/action)); O(quick_import) and
         O(register) choose another API, and O(image_type=DataImage) imports it as a data disk image
         (C(POST /v1/cloudimages/dataimages/action), O(min_disk) 1 to 2048, O(os_type) V(Linux) or V(Windows),
@@ -346,6 +360,11 @@ options:
     default: 3600
 notes:
   - Each run makes one request to find the image when nothing has to change.
+  - A creation watches its name for at least two seconds after IMS accepted it, so that a racing creation of the
+    same second is seen.
+  - An image of the name created after a task stopped watching (a lost request applied even later, or one created
+    with O(wait=false)) is not removed; the next run fails naming the images. See the collection's
+    C(docs/reliability.md) for what is guaranteed and what is not.
 attributes:
   check_mode:
     support: full

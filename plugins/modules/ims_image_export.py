@@ -16,9 +16,9 @@ description:
     export.
   - Before the request the bucket and the file are read from OBS where possible (see the check mode details), and a
     missing or non-Standard bucket fails, an existing file is kept or refused without asking IMS.
-  - When the response to the export request is lost (a dropped connection, a gateway error), the request is sent
-    again - IMS cannot export twice to one file - and a file that exists by then counts as exported by the lost
-    request.
+  - When the outcome of the export request is unknown (HTTP 500 to 504, a timeout, a dropped connection), the request
+    is sent again - IMS cannot export twice to one file, nor run two exports of one image - and a file that exists by
+    then counts as exported by the lost request; an export still running is waited for.
   - Images the API reference says cannot be exported fail before the request, with the reason - public images,
     full-ECS images, ISO images, images larger than 128 GB without O(quick_export) (1 TB with it), and images made
     from a Windows, SUSE, Red Hat, Ubuntu or Oracle Linux public image. The module recognizes that lineage by
@@ -37,6 +37,8 @@ options:
   bucket_url:
     description:
       - Where to write the file, as C(bucket:file); the file name cannot contain spaces and must not exist yet.
+      - The file name follows OBS's rules for object names, checked before any request - at most 1024 bytes, no
+        control characters or backslashes, C(/) only between non-empty folder names, and no C(.) or C(..) folder.
     type: str
     required: true
   file_format:

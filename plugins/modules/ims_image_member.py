@@ -19,6 +19,9 @@ description:
     the project that owns the image, more than 128 projects per image, encrypted images, full-ECS images, images
     that are not active, and public images or images of other projects.
   - New members are C(pending) until the other project accepts the image.
+  - When the outcome of a member call is unknown (HTTP 500 to 504, a timeout, a dropped connection), the members
+    (or the consumer's own status) are read first, and the call is sent again only when its change does not show;
+    a change found made counts as C(changed=true), with no RV(job_ids) entry for it.
   - B(The consumer's side), with O(status) - the calling project accepts (V(accepted)) or rejects (V(rejected)) images
     other projects share with it (C(PUT /v1/cloudimages/members)). The module reads the project's own member status
     first and only changes images whose status differs. Once accepted, an image shows in
@@ -238,7 +241,7 @@ def main():
     params = module.params
     waiting = {"check_mode": module.check_mode, "wait": params["wait"], "wait_timeout": params["wait_timeout"]}
     if params["status"]:
-        module.run(lambda ims: answer_shares(ims, params["image"], params["status"], **waiting))
+        module.run(lambda ims: answer_shares(ims, params["image"], params["status"], warn=module.warn, **waiting))
     else:
         module.run(lambda ims: share_images(ims, params["image"], params["projects"], params["state"], params["purge_members"], warn=module.warn, **waiting))
 

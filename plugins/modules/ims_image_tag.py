@@ -16,7 +16,9 @@ description:
     or updates them, and none when nothing changes.
   - The tags are checked against the rules of IMS before any IMS request, and an error names the offending key. An
     image has at most 10 tags; a key has 1 to 36 characters, a value 0 to 43; neither may contain C(=), C(*), C(<),
-    C(>), C(\), C(,), C(|) or C(/), or start or end with a space.
+    C(>), C(\), C(,), C(|), C(/) or a control character (a line break, a tab), or start or end with a space.
+  - When the outcome of a tag call is unknown (HTTP 500 to 504, a timeout, a dropped connection), the tags are read
+    first and the call is sent again only when its change does not show.
   - Several tasks may change the tags of one image at the same time (for example forks of one play) - adding,
     updating and removing named keys never undoes what another task did, because each call only names its own keys.
     Purging reads the tags first and removes the unlisted keys it saw then; a key another task adds after that
@@ -150,7 +152,7 @@ def main():
     )
     params = module.params
     module.preflight(check_desired_tags, params["tags"], params["state"])
-    module.run(lambda ims: sync_image_tags(ims, params["image"], params["tags"], params["purge_tags"], params["state"], module.check_mode))
+    module.run(lambda ims: sync_image_tags(ims, params["image"], params["tags"], params["purge_tags"], params["state"], module.check_mode, module.warn))
 
 
 if __name__ == "__main__":

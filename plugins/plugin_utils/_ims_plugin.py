@@ -15,10 +15,12 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible.utils.display import Display
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client import deps
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import SETTINGS, resolve_config
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ImsError
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.config import INSECURE_WARNING, SETTINGS, resolve_config
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ImsError, mask_secrets
 
 display = Display()
+# Every secret the plugins of this controller process hold or obtained: their messages and warnings never show one.
+_SECRETS = set()
 
 
 def require_libraries():
@@ -40,7 +42,20 @@ def connect_plugin(plugin):
     # inventory served from its cache).
     from ansible_collections.hwcloud.ims.plugins.module_utils._client.connection import connect  # pylint: disable=import-outside-toplevel
 
-    return connect(resolve_config(connection_options(plugin)), on_retry=warn, on_warning=warn)
+    config = resolve_config(connection_options(plugin))
+    warn_if_insecure([config])
+    return connect(config, on_retry=warn, on_warning=warn, on_secret=register_secret)
+
+
+def warn_if_insecure(configs):
+    """Warn, as modules do, when any of the connection settings leaves TLS certificates unverified."""
+    if any(not config.validate_certs for config in configs):
+        warn(INSECURE_WARNING)
+
+
+def register_secret(secret):
+    """Mask ``secret`` in every message and warning of the plugins (the client calls this before using it)."""
+    _SECRETS.add(secret)
 
 
 @contextmanager
@@ -49,9 +64,9 @@ def client_errors():
     try:
         yield
     except ImsError as error:
-        raise AnsibleError(str(error)) from error
+        raise AnsibleError(mask_secrets(str(error), _SECRETS)) from None
 
 
 def warn(message):
     """Show a warning; the client reports retries and token cache problems through this (RetryEvent or text)."""
-    display.warning(str(message))
+    display.warning(mask_secrets(str(message), _SECRETS))

@@ -223,15 +223,26 @@ def secrets(emulator):
     return [value for value in values if value]
 
 
-# -- the fault matrix of test_reliability.py, printed at the end of the session ----------------------------------------
+# -- tables printed at the end of the session: the fault matrix of test_reliability.py, the chaos soak's summary -------
 
 
-def _fault_matrix_directory(config):
+def _report_directory(config):
     """A directory the controller and its xdist workers share (workers' base temp dirs live inside the controller's)."""
     base = config._tmp_path_factory.getbasetemp()  # pylint: disable=protected-access
     if os.environ.get("PYTEST_XDIST_WORKER"):
         base = base.parent
-    return base / "fault-matrix"
+    return base / "session-reports"
+
+
+def _write_report(config, kind, name, payload):
+    directory = _report_directory(config) / kind
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / ("%s.json" % "".join(ch if ch.isalnum() else "_" for ch in name))).write_text(json.dumps(payload), encoding="utf-8")
+
+
+def _read_reports(config, kind):
+    directory = _report_directory(config) / kind
+    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(directory.glob("*.json"))] if directory.is_dir() else []
 
 
 @pytest.fixture
@@ -240,10 +251,17 @@ def fault_matrix(request):
     (the modules, the role) each record their own columns."""
 
     def record(case, cells):
-        directory = _fault_matrix_directory(request.config)
-        directory.mkdir(parents=True, exist_ok=True)
-        name = "".join(ch if ch.isalnum() else "_" for ch in "%s %s" % (case, " ".join(sorted(cells))))
-        (directory / ("%s.json" % name)).write_text(json.dumps({"case": case, "cells": cells}), encoding="utf-8")
+        _write_report(request.config, "fault-matrix", "%s %s" % (case, " ".join(sorted(cells))), {"case": case, "cells": cells})
+
+    return record
+
+
+@pytest.fixture
+def session_table(request):
+    """Print a table at the end of the session: ``session_table(title, header, rows)`` (rows of cells)."""
+
+    def record(title, header, rows):
+        _write_report(request.config, "tables", title, {"title": title, "header": header, "rows": rows})
 
     return record
 
@@ -251,20 +269,27 @@ def fault_matrix(request):
 def pytest_terminal_summary(terminalreporter, config):
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
-    directory = _fault_matrix_directory(config)
+    _print_fault_matrix(terminalreporter, _read_reports(config, "fault-matrix"))
+    for table in _read_reports(config, "tables"):
+        _print_table(terminalreporter, table["title"], table["header"], table["rows"])
+
+
+def _print_fault_matrix(terminalreporter, recorded):
     rows = {}
-    for path in sorted(directory.glob("*.json")) if directory.is_dir() else ():
-        recorded = json.loads(path.read_text(encoding="utf-8"))
-        rows.setdefault(recorded["case"], {"case": recorded["case"], "cells": {}})["cells"].update(recorded["cells"])
+    for entry in recorded:
+        rows.setdefault(entry["case"], {})
+        rows[entry["case"]].update(entry["cells"])
     if not rows:
         return
-    modules = sorted({module for row in rows.values() for module in row["cells"]})
-    cases = [rows[case] for case in sorted(rows)]
-    width = max(len(case) for case in rows)
-    column = 26
-    terminalreporter.section("fault matrix (outcome of the faulted run; every case then converges on a clean re-run)")
-    terminalreporter.write_line("%-*s | %s" % (width, "fault", " | ".join("%-*s" % (column, module) for module in modules)))
-    terminalreporter.write_line("-" * (width + (column + 3) * len(modules)))
-    for row in cases:
-        cells = [("%-*s" % (column, row["cells"].get(module, "-")[:column])) for module in modules]
-        terminalreporter.write_line("%-*s | %s" % (width, row["case"], " | ".join(cells)))
+    modules = sorted({module for cells in rows.values() for module in cells})
+    table = [[case] + [rows[case].get(module, "-")[:26] for module in modules] for case in sorted(rows)]
+    _print_table(terminalreporter, "fault matrix (outcome of the faulted run; every case then converges on a clean re-run)", ["fault"] + modules, table)
+
+
+def _print_table(terminalreporter, title, header, rows):
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    terminalreporter.section(title)
+    terminalreporter.write_line(" | ".join("%-*s" % (width, cell) for width, cell in zip(widths, header, strict=True)))
+    terminalreporter.write_line("-" * (sum(widths) + 3 * (len(widths) - 1)))
+    for row in rows:
+        terminalreporter.write_line(" | ".join("%-*s" % (width, cell) for width, cell in zip(widths, row, strict=True)))

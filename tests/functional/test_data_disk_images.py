@@ -5,9 +5,9 @@
 mode and diff, with ``wait: false`` and after a lost response like every other source."""
 
 import pytest
+from seed import OWNER
 from test_preflight_reads import writes
 
-PROJECT_ID = "67477b5b052646869adfd66f5cb8d955"
 DEBIAN_DATA = ["0e386a7c-bf7b-4a44-bb62-e4a453ce97fa", "7c20f3be-e7e8-4605-ae2a-905458a5a7d4"]
 
 SOURCES = {
@@ -25,7 +25,7 @@ def image_task(title, **args):
 
 
 def named(control, name):
-    return [image for image in control.world()["projects"][PROJECT_ID]["images"] if image["attributes"]["name"] == name and not image["deleted"]]
+    return [image for image in control.world()["projects"][OWNER]["images"] if image["attributes"]["name"] == name and not image["deleted"]]
 
 
 @pytest.mark.parametrize("kind", list(SOURCES))

@@ -16,14 +16,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from seed import APPS, BASE_DEBIAN, HK_SERVER, OWNER, SG_APPS, WEB_GOLDEN, WEB_SERVER
 from test_inventory import list_inventory, operator_env
 
 ROOT = Path(__file__).resolve().parents[2]
-EU_DE = "67477b5b052646869adfd66f5cb8d955"
-APPS = "fceeffa8d26b4158b9456c60289e2995"
-WEB_SERVER = "847d0961-f108-4c54-b3a1-6305dde81e56"
-WEB_GOLDEN = "3028e6f3-c970-4977-a7f0-65c2f564d22f"
-BASE_DEBIAN = "3804438f-f910-4d39-acbb-9430ce68708e"
 TASK_KEYWORDS = {
     "name",
     "register",
@@ -53,7 +49,13 @@ PLACEHOLDERS = {
     "golden_image_id": BASE_DEBIAN,
     "create_job_id": "{{ started.job.job_id }}",
     "copy_job_id": "{{ copying.job.job_id }}",
+    "singapore_app_project_ids": [SG_APPS],
 }
+# Where a snippet's task runs in a Huawei Cloud region, what the reader would give there instead.
+REGIONAL_PLACEHOLDERS = {"ap-southeast-1": {"builder_server_id": HK_SERVER}}
+# The Huawei Cloud regions are reached with a password: its token's catalog names the other region's endpoint (AK/SK
+# with an explicit endpoint, as the runner gives it, cannot derive it).
+PROJECT_AUTH = {"ap-southeast-1": "password", "ap-southeast-3": "password"}
 
 
 def image_task(title, register=None, **args):
@@ -69,7 +71,7 @@ SHARED_WITH_EU_DE = [
     (
         "eu-de_apps",
         [image_task("setup offer %d" % number, name="apps-offer-%d" % number, source_image="apps-private-1") for number in (1, 2)]
-        + [{"name": "setup share", "hwcloud.ims.ims_image_member": {"image": ["apps-offer-1", "apps-offer-2"], "projects": [EU_DE]}}],
+        + [{"name": "setup share", "hwcloud.ims.ims_image_member": {"image": ["apps-offer-1", "apps-offer-2"], "projects": [OWNER]}}],
     ),
     (
         "eu-de",
@@ -140,7 +142,21 @@ def runnable(task):
 
 
 CASES = [
-    Case("ims_image EXAMPLES", [examples_of(ROOT / "plugins/modules/ims_image.py")], replace={"/srv/images/appliance.qcow2": "__LOCAL_FILE__"}),
+    Case(
+        "ims_image EXAMPLES",
+        [examples_of(ROOT / "plugins/modules/ims_image.py")],
+        projects={
+            "Replicate the golden image of ap-southeast-1 into this task's region (Huawei Cloud)": "ap-southeast-3",
+            "Replicate a full-ECS image into a CBR vault of the destination": "ap-southeast-3",
+            "Start a long copy and come back for it later": "eu-de",
+        },
+        replace={
+            "/srv/images/appliance.qcow2": "__LOCAL_FILE__",
+            # The seed's images of ap-southeast-1 have names of their own.
+            "source_image: web-golden-1\n    source_region": "source_image: web-golden-hk-1\n    source_region",
+            "source_image: app-full-ecs-1\n    source_region": "source_image: app-full-ecs-hk-1\n    source_region",
+        },
+    ),
     Case("ims_image_export EXAMPLES", [examples_of(ROOT / "plugins/modules/ims_image_export.py")]),
     Case(
         "ims_image_info EXAMPLES",
@@ -178,7 +194,13 @@ CASES = [
         projects={"Accept the shared golden image": "eu-de_apps"},
         replace={"OTC-EU-DE-00000000001000000001": "acme", "regions: [eu-de, eu-nl]": "regions: [eu-de]"},
     ),
-    Case("roles/golden_image/README.md", yaml_blocks(ROOT / "roles/golden_image/README.md")),
+    Case(
+        "roles/golden_image/README.md",
+        yaml_blocks(ROOT / "roles/golden_image/README.md"),
+        projects={"Build the web image in ap-southeast-1 and publish it in ap-southeast-3 too": "ap-southeast-1", "Roll the web family back": "eu-de"},
+        # A password user who names no project: each region's default project, as the replicas of the example need.
+        env={"HW_PROJECT_NAME": ""},
+    ),
     Case("roles/image_share/README.md", yaml_blocks(ROOT / "roles/image_share/README.md"), WEB_1042),
     Case("roles/image_retention/README.md", yaml_blocks(ROOT / "roles/image_retention/README.md")),
     Case("docs/migrating-from-image-info.md", yaml_blocks(ROOT / "docs/migrating-from-image-info.md"), SHARED_WITH_EU_DE),
@@ -220,7 +242,13 @@ def run_tasks(ansible, control, case, tasks, extra, env, prelude):
     for project, group in groups:
         if group[0]["name"] in case.fresh_world_at:
             control.reset()
-        play = ansible.play(prelude + [runnable(task) for task in group], project=project, extra_vars=extra, env=env)
+        play = ansible.play(
+            prelude + [runnable(task) for task in group],
+            project=project,
+            auth=PROJECT_AUTH.get(project, "aksk"),
+            extra_vars=dict(extra, **REGIONAL_PLACEHOLDERS.get(project, {})),
+            env=env,
+        )
         prelude = []
         check(play, group)
 

@@ -268,6 +268,10 @@ PURE_INPUT_ERRORS = [
     ({"name": "ok", "tags": {"a=b": "c"}}, "contains ="),
     ({"name": "ok", "image_url": "ims-images:centos7.qcow2", "min_disk": 2000}, "from 1 to 1024"),
     ({"name": "ok", "instance_id": WEB_SERVER, "os_version": "CentOS 7.6 64bit"}, "does not apply"),
+    ({"name": "web-1042\n", "instance_id": WEB_SERVER}, "may contain only letters"),  # a trailing newline
+    ({"name": "ok", "description": "first\tsecond"}, "control characters"),
+    ({"name": "ok", "tags": {"build": "42\n"}}, "control character"),
+    ({"name": "ok", "image_url": "ims-images:../centos7.qcow2", "min_disk": 40}, "'..' folder"),
 ]
 
 
@@ -355,6 +359,16 @@ def test_no_wait_returns_the_job_and_a_rerun_waits_for_the_creation_in_flight(an
     assert len(own_images(control, "web-inflight")) == 1
     creates = [entry for entry in control.requests() if entry["method"] == "POST" and entry["path"] == "/v2/cloudimages/action"]
     assert len(creates) == 1
+
+
+def test_several_images_of_the_name_fail_naming_each_and_why(ansible, control):
+    ids = [control.bulk_images(OWNER, 1, name_prefix="twice-")["ids"][0] for _copy in range(2)]  # both "twice-00001"
+    result = run_alone(ansible, name="twice-00001", instance_id=WEB_SERVER)
+    assert result.get("failed"), result
+    assert "2 images of project %s have this name" % OWNER in result["msg"] and "raced" in result["msg"]
+    created = {image["attributes"]["id"]: image["attributes"]["created_at"] for image in control.world()["projects"][OWNER]["images"]}
+    oldest = min(ids, key=lambda image_id: (created[image_id], image_id))  # by creation time, then ID
+    assert all(image_id in result["msg"] for image_id in ids) and "keeps the oldest (%s)" % oldest in result["msg"]
 
 
 def test_a_lost_create_response_makes_exactly_one_image(ansible, control):

@@ -66,6 +66,8 @@ REFUSALS = [
     ({"image": "web-golden-1", "bucket_url": "ims-exports:a.qcow2", "file_format": "qcow2"}, "IMG.0071"),
     ({"image": UBUNTU_PUBLIC, "bucket_url": "ims-exports:a.qcow2", "file_format": "qcow2"}, "IMG.0077"),
     ({"image": "base-debian-10", "bucket_url": "ims-exports", "file_format": "qcow2"}, "bucket:file"),
+    ({"image": "base-debian-10", "bucket_url": "ims-exports:../escape.qcow2", "file_format": "qcow2"}, "'..' folder"),
+    ({"image": "base-debian-10", "bucket_url": "ims-exports:dir//a.qcow2", "file_format": "qcow2"}, "empty"),
     ({"image": "base-debian-10", "bucket_url": "ims-exports:a.qcow2"}, "file_format: is required"),
     ({"image": "base-debian-10", "bucket_url": "ims-exports:a.qcow2", "file_format": "qcow2", "quick_export": True}, "leave file_format out"),
     ({"image": "base-debian-10", "bucket_url": "ims-archive:a.qcow2", "file_format": "qcow2"}, "IMG.0069"),

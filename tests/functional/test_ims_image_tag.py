@@ -113,6 +113,7 @@ def test_tag_rules_are_checked_before_any_request(ansible, control):
             tag_task("long key", ignore_errors=True, image=WEB_GOLDEN, tags={"k" * 37: "v"}),
             tag_task("long value", ignore_errors=True, image=WEB_GOLDEN, tags={"release": "v" * 44}),
             tag_task("forbidden character", ignore_errors=True, image=WEB_GOLDEN, tags={"team/web": "a"}),
+            tag_task("line break", ignore_errors=True, image=WEB_GOLDEN, tags={"release": "1.0\n"}),
             tag_task("eleven tags", ignore_errors=True, image=WEB_GOLDEN, tags={"k%02d" % number: "v" for number in range(11)}),
             tag_task("too many with the current ones", ignore_errors=True, image=WEB_GOLDEN, tags={"k%02d" % number: "v" for number in range(9)}),
             tag_task("public image", ignore_errors=True, image=PUBLIC_CENTOS, tags={"mine": "yes"}),
@@ -125,11 +126,12 @@ def test_tag_rules_are_checked_before_any_request(ansible, control):
     assert "'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk' is longer than 36" in messages["long key"]
     assert "value" in messages["long value"] and "longer than 43" in messages["long value"]
     assert "'team/web'" in messages["forbidden character"]
+    assert "contains a control character" in messages["line break"]
     assert "at most 10 tags (got 11)" in messages["eleven tags"]
     assert "would have 11 tags" in messages["too many with the current ones"]
     assert "public image" in messages["public image"]
     assert "no such image" in messages["unknown image"]
-    for name in ("long key", "long value", "forbidden character", "eleven tags"):
+    for name in ("long key", "long value", "forbidden character", "line break", "eleven tags"):
         assert ims_requests(play, name, log) == [], name
     assert not any(entry["method"] != "GET" for entry in log if is_ims(entry))
     assert world_tags(control, WEB_GOLDEN) == {"family": "web", "channel": "stable"}

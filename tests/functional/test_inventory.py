@@ -126,6 +126,18 @@ def test_story_5_private_images_by_family_and_os_type(ansible, control, secrets)
     inv.assert_free_of(secrets)
 
 
+def test_a_listing_that_fails_twice_is_retried_and_one_that_keeps_failing_fails_the_source(ansible, control):
+    """A transient HTTP 500 during the listing is ridden out (never an empty inventory); a lasting one fails."""
+    internal = {"error": {"code": "IMG.0061", "message": "Internal error."}}
+    control.add_fault("/v2/cloudimages", method="GET", count=2, status=500, body=internal)
+    inv = inventory(ansible, {"filters": {"imagetype": "private"}})
+    assert inv.rc == 0, inv.output
+    assert set(inv.hostvars) == SEED_PRIVATE and "HTTP 500 IMG.0061; retry 2 of 5" in inv.output
+    control.add_fault("/v2/cloudimages", method="GET", count=5, status=500, body=internal)
+    failing = inventory(ansible, {"filters": {"imagetype": "private"}, "retries": 1})
+    assert failing.rc != 0 and "list images failed: HTTP 500 IMG.0061" in failing.output, failing.output
+
+
 def test_strict_fails_on_a_key_an_image_lacks(ansible):
     inv = inventory(ansible, {"filters": {"name": "base-debian-10"}, "strict": True, "keyed_groups": [{"key": "ims_tags.channel"}]})
     assert inv.rc != 0

@@ -6,10 +6,8 @@ ends; without an endpoint, with token credentials for OBS, or without the permis
 leaves the decision to IMS."""
 
 import pytest
+from seed import DB_SERVER, DEBIAN_DATA_DISKS, WEB_SERVER
 
-WEB_SERVER = "847d0961-f108-4c54-b3a1-6305dde81e56"
-DB_SERVER = "666311a7-2bdb-4793-94c4-2154f54b2ce7"
-DEBIAN_DATA = "0e386a7c-bf7b-4a44-bb62-e4a453ce97fa"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 CREATE = ("POST", "/v2/cloudimages/action")
 
@@ -46,8 +44,8 @@ REFUSED_BEFORE_ANY_WRITE = [
     ),
     ({"name": "from-nowhere", "instance_id": "00000000-0000-4000-8000-000000000000"}, "does not exist in project"),
     (
-        {"name": "foreign-disk", "instance_id": WEB_SERVER, "data_disks": [{"volume_id": DEBIAN_DATA, "name": "d"}]},
-        "volume %s is not attached to ECS %s" % (DEBIAN_DATA, WEB_SERVER),
+        {"name": "foreign-disk", "instance_id": WEB_SERVER, "data_disks": [{"volume_id": DEBIAN_DATA_DISKS[0], "name": "d"}]},
+        "volume %s is not attached to ECS %s" % (DEBIAN_DATA_DISKS[0], WEB_SERVER),
     ),
     ({"name": "no-file", "image_url": "ims-images:missing.qcow2", "min_disk": 40}, "OBS file ims-images:missing.qcow2 does not exist (IMG.0057)"),
     ({"name": "empty-file", "image_url": "ims-images:empty.qcow2", "min_disk": 40}, "is empty (IMG.0057)"),

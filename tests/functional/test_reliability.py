@@ -1,17 +1,21 @@
 # Copyright: contributors to hwcloud.ims
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The reliability suite: every mutating module and the golden_image role under injected faults, check mode against
-the real run, and twenty forks on shared images (generated wrong arguments: test_bad_input.py).
+the real run, and twenty forks on shared images (generated wrong arguments: test_bad_input.py; a seeded chaos soak:
+test_chaos_soak.py; two controllers racing: test_controller_race.py; misbehaving servers: test_hostile_server.py).
 
 Fault matrix. One play per fault runs the four mutating modules, each right after a task that arms the fault for its
-own write path (through the emulator's control API, with ``ansible.builtin.uri``). A task must either succeed
-(retries) or fail with a clear message and no traceback. Then the same four tasks run again without faults, and the
-world must hold exactly what they asked for: one image of the name, the tags added next to the old ones, the member
-added and the others kept, one exported file. The golden_image role meets the same faults on all its write paths at
-once, then converges the same way. Each cell of the matrix (``ok``, ``failed``) is printed at the end of the session
-(see ``pytest_terminal_summary`` in conftest.py).
+own write path (through the emulator's control API, with ``ansible.builtin.uri``). Every task must succeed (retries,
+and for a write of unknown outcome a look for its effect before it is sent again), except where the job really
+fails or outlasts ``wait_timeout``: those fail with a clear message and no traceback. Then the same four tasks run
+again without faults, and the world must hold exactly what they asked for: one image of the name, the tags added next
+to the old ones, the member added and the others kept, one exported file. The golden_image role meets the same faults
+on all its write paths at once, then converges the same way. Two more rows lose the response of a PATCH and of the
+DELETEs (image, members): the change is found made and reported ``changed``. Each cell of the matrix (``ok``,
+``failed``) is printed at the end of the session (see ``pytest_terminal_summary`` in conftest.py).
 """
 
+import re
 import sys
 import time
 
@@ -97,6 +101,10 @@ def arm_token_expiry(endpoint, _module):
     return [control_task("expire tokens", endpoint, "/tokens/expire")]
 
 
+# An "applied late" request is applied after the task has looked for its effect (2 s after an unanswered loss, see
+# waiting.lost_grace) and sent it again, while ims_image still watches the name: the late image is one to delete.
+LATE_SECONDS = 2.5
+
 CASES = {
     "500 x2": (arm_fault("status", status=500, body={"error": {"code": "IMG.0061", "message": "Internal error."}}), {}, "aksk", MODULES),
     "503 x2": (arm_fault("status", status=503, body=None), {}, "aksk", MODULES),
@@ -108,10 +116,11 @@ CASES = {
     "job past wait_timeout": (arm_slow_jobs, {"wait_timeout": 2}, "aksk", ("ims_image", "ims_image_export")),
     "404 after creation": (arm_consistency_lag, {}, "aksk", MODULES),
     "token expiry": (arm_token_expiry, {}, "password", MODULES),
+    "applied late": (arm_fault("apply_late", count=1, delay=LATE_SECONDS), {}, "aksk", MODULES),
 }
-# Faults every module must ride out: the service said it did not execute the request, or one connection was lost
-# (the modules look for the effect of a lost request before sending it again).
-MUST_SUCCEED = {"429 APIGW.0308 x2", "400 IMG.0060 x2", "404 after creation", "token expiry", "drop before", "drop after"}
+# Every fault is ridden out (retries; a write of unknown outcome is sent again only when its effect does not show),
+# except a job that really fails and one that outlasts wait_timeout.
+MUST_SUCCEED = set(CASES) - {"job FAIL", "job past wait_timeout"}
 # Words a clear failure message uses (the status or code met, or what happened).
 CLEAR = ("500", "503", "IMG.0061", "IMG.0014", "may have been executed", "did not finish", "failed", "timed out", "connection")
 
@@ -224,6 +233,63 @@ def test_fault_matrix(ansible, control, emulator, fault_matrix, case):
         assert members(world, image_id) == expected, image_id
     if "ims_image_export" in modules:
         assert len(exported(world, "rel-%s.qcow2" % slug(case))) == 1
+    if case == "applied late":
+        assert_applied_late(control, modules)
+
+
+def assert_applied_late(control, modules):
+    """The faulted requests really reached the service after their clients had given up on them (not a vacuous row).
+    A late export is refused (an export of the image runs already, or its file exists): IMS cannot export twice."""
+    late = [entry for entry in control.requests() if entry["fault"] == "applied_late"]
+    for module in modules:
+        statuses = [entry["status"] for entry in late if re.fullmatch(WRITE_PATHS[module], entry["path"])]
+        assert statuses and all(statuses), (module, late)
+
+
+def lost_response_task(endpoint, module, args, method, path):
+    """The tasks that lose the response of the next request of ``method`` to ``path`` (applied, then the connection
+    drops), then run ``module``."""
+    return [
+        control_task("arm %s" % module, endpoint, "/faults", {"method": method, "path": path, "action": "drop_after", "count": 1}),
+        module_task(module, args),
+    ]
+
+
+def sent(log, method, path):
+    return [entry for entry in log if entry["method"] == method and re.fullmatch(path, entry["path"]) and entry["fault"] != "applied_late"]
+
+
+def test_fault_matrix_patch_lost(ansible, control, emulator, fault_matrix):
+    """A PATCH applied but unanswered: the attributes show it, so it is not sent again, and the task reports the change."""
+    name = "rel-patch-lost"
+    args = dict(intents("PATCH lost")["ims_image"], name=name, support_largememory=True)
+    patch_path = "/v2/cloudimages/[^/]+"
+    play = ansible.play(lost_response_task(emulator.info.control_endpoint, "ims_image", args, "PATCH", patch_path))
+    recorded = play.task("ims_image")
+    fault_matrix("PATCH lost", {"ims_image": outcome(recorded)})
+    assert recorded["status"] == "ok" and recorded["result"]["changed"], recorded["result"]
+    assert recorded["result"]["image"]["support_largememory"] is True
+    assert len(sent(control.requests(), "PATCH", patch_path)) == 1  # found applied, never sent again
+    [made] = image_named(control.world(), name)
+    assert made["attributes"]["__support_largememory"] == "true"
+
+
+def test_fault_matrix_delete_lost(ansible, control, emulator, fault_matrix):
+    """DELETEs applied but unanswered (an image, a member): found done, not sent again, reported ``changed``."""
+    image_path, members_path = "/v2/images/[^/]+", "/v1/cloudimages/members"
+    endpoint = emulator.info.control_endpoint
+    tasks = lost_response_task(endpoint, "ims_image", {"name": "rescue-iso-1", "state": "absent"}, "DELETE", image_path)
+    tasks += lost_response_task(endpoint, "ims_image_member", {"image": [WEB_GOLDEN], "projects": [APPS], "state": "absent"}, "DELETE", members_path)
+    play = ansible.play(tasks)
+    fault_matrix("DELETE lost", {module: outcome(play.task(module)) for module in ("ims_image", "ims_image_member")})
+    for module in ("ims_image", "ims_image_member"):
+        recorded = play.task(module)
+        assert recorded["status"] == "ok" and recorded["result"]["changed"], (module, recorded["result"])
+    log = control.requests()
+    assert len(sent(log, "DELETE", image_path)) == 1 and len(sent(log, "DELETE", members_path)) == 1
+    world = control.world()
+    assert image_named(world, "rescue-iso-1") == []
+    assert APPS not in members(world, WEB_GOLDEN)
 
 
 def golden_build(case, extra):
@@ -282,6 +348,8 @@ def test_fault_matrix_golden_image_role(ansible, control, emulator, fault_matrix
         assert members(world, image["attributes"]["id"]) == members(before, image["attributes"]["id"])
         assert image_by_id(world, image["attributes"]["id"])["tags"] == image["tags"]
     assert len(exported(world, "golden-%s.qcow2" % slug(case))) == 1
+    if case == "applied late":
+        assert_applied_late(control, MODULES)
 
 
 # -- check mode tells the truth --------------------------------------------------------------------------------------

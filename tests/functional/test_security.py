@@ -111,7 +111,7 @@ def failing_tasks(control_endpoint):
             "/faults",
             {"method": "GET", "path": "/v2/cloudimages", "action": "status", "status": 500, "body": {"error": {"code": "IMG.0061", "message": "forced"}}},
         ),
-        may_fail("forced 500", "hwcloud.ims.ims_image_info", name="forced-500"),
+        may_fail("forced 500", "hwcloud.ims.ims_image_info", name="forced-500", retries=0),  # a read would ride out one 500
         may_fail("tag after the 500", "hwcloud.ims.ims_image_tag", image=WEB_GOLDEN, tags={"seen": "yes"}),
     ]
 
@@ -284,6 +284,18 @@ def test_tls_validate_certs_false_warns(tls_ansible):
     play = tls_ansible.play([task], env={"OS_CACERT": ""})
     warnings = play.task("the task")["result"].get("warnings", [])
     assert any("certificate" in warning.lower() or "validate_certs" in warning for warning in warnings), warnings
+
+
+def test_tls_validate_certs_false_warns_in_the_lookup_and_the_inventory(tls_ansible):
+    lookup = {"name": "the task", "ansible.builtin.debug": {"msg": "{{ lookup('hwcloud.ims.ims_image', name='web-golden-1', validate_certs=false) }}"}}
+    play = tls_ansible.play([lookup], env={"OS_CACERT": ""})
+    assert play.task("the task")["status"] == "ok", play.task("the task")["result"]
+    assert "validate_certs is false: TLS certificates are not verified" in play.stdout + play.stderr
+    source = write_inventory_source(tls_ansible, "aksk")
+    source.write_text(yaml.safe_dump(dict(yaml.safe_load(source.read_text(encoding="utf-8")), validate_certs=False)), encoding="utf-8")
+    done = tls_ansible.run("ansible-inventory", ["-i", str(source), "--list"], env={"OS_CACERT": "", "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "validate_certs is false: TLS certificates are not verified" in done.stderr
 
 
 # -- AK/SK signatures -----------------------------------------------------------------------------------------------

@@ -101,10 +101,15 @@ class PasswordToken:
         return "PasswordToken(username=%r, domain_name=%r, project=%r)" % (self._username, self._domain_name, self._project)
 
     def issued(self):
-        """The current CachedToken (token, expiry, project ID, catalog endpoint), obtaining one if needed."""
+        """The current CachedToken (token, expiry, project ID, catalog endpoint), obtaining one if needed; the token is
+        masked before any request carries it."""
         if self._current is None or not self._current.is_fresh():
             cached = self._cache.load(self._key) if self._cache else None
-            self._current = cached if cached is not None and cached.is_fresh() else self._issue()
+            if cached is not None and cached.is_fresh():
+                self._iam.mask(cached.token)
+                self._current = cached
+            else:
+                self._current = self._issue()
         return self._current
 
     def token(self):
@@ -132,6 +137,10 @@ class IamClient:
         self.auth_url = auth_url.rstrip("/")
         self.region = region
 
+    def mask(self, secret):
+        """Never show ``secret`` in a message (see HttpSession.mask)."""
+        self._session.mask(secret)
+
     def password_token(self, username, password, domain_name, project):
         """Obtain a token scoped to ``project`` (``{"id": ...}`` or ``{"name": ...}``) as a CachedToken."""
         body = {
@@ -140,10 +149,10 @@ class IamClient:
                 "scope": {"project": project},
             }
         }
-        response = self._session.request(
-            "POST", self.auth_url, "/auth/tokens", "obtain an IAM token for user %s" % username, json_body=body, idempotent=True, reads=True
-        )
-        return self._token_from(response, response.headers.get("X-Subject-Token"), "obtain an IAM token")
+        response = self._session.request("POST", self.auth_url, "/auth/tokens", "obtain an IAM token for user %s" % username, json_body=body, reads=True)
+        token = response.headers.get("X-Subject-Token")
+        self.mask(token)
+        return self._token_from(response, token, "obtain an IAM token")
 
     def inspect_token(self, token):
         """Project and catalog of a pre-issued token (it validates itself) as a CachedToken."""
@@ -160,7 +169,8 @@ class IamClient:
         """The project called ``name`` as IAM lists it (``id``, ``name``, ``domain_id``, ...), authenticated with ``auth``."""
         action = action or "look up project %s" % name
         response = self._session.request("GET", self.auth_url, "/projects", action, params={"name": name}, auth=auth)
-        projects = [project for project in read_json(response, action).get("projects") or () if project.get("name") == name]
+        listed = read_json(response, action, ("projects",))["projects"] or ()
+        projects = [project for project in listed if isinstance(project, dict) and project.get("name") == name]
         if len(projects) != 1:
             raise UnexpectedResponseError(action, response.status_code, message="IAM knows %d projects named %r" % (len(projects), name))
         return projects[0]
@@ -178,7 +188,8 @@ class IamClient:
         return [agency for agency in read_json(response, action).get("agencies") or () if agency.get("name") == name]
 
     def _token_from(self, response, token, action):
-        body = read_json(response, action).get("token") or {}
+        body = read_json(response, action, ("token",))["token"]
+        body = body if isinstance(body, dict) else {}
         expires_at = parse_time(body.get("expires_at"))
         project_id = (body.get("project") or {}).get("id")
         if not token or expires_at is None or not project_id:

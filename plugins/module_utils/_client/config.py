@@ -146,8 +146,8 @@ SETTINGS = (
         "validate_certs", "Whether to verify TLS certificates.", env=("OS_INSECURE",), env_inverted=True, clouds_yaml=("verify",), type="bool", default=True
     ),
     Setting("ca_path", "CA bundle to verify TLS certificates with.", env=("OS_CACERT",), clouds_yaml=("cacert",), type="path"),
-    Setting("timeout", "Timeout of one HTTP request, in seconds.", type="float", default=60.0),
-    Setting("retries", "How often a throttled or failed request is retried.", type="int", default=5),
+    Setting("timeout", "The most one HTTP request may take, in seconds, from connecting to the last byte of the answer.", type="float", default=60.0),
+    Setting("retries", "How often a throttled or failed request is retried (a lost write only when its effect did not show).", type="int", default=5),
     Setting("token_cache", "Whether IAM tokens obtained with a password are cached on disk between tasks.", type="bool", default=True),
     Setting(
         "token_cache_dir", "Directory of the token cache; defaults to C($XDG_CACHE_HOME/hwcloud.ims/tokens) or C(~/.cache/hwcloud.ims/tokens).", type="path"
@@ -162,6 +162,10 @@ _NUMBER_RULES = {
     "timeout": (lambda seconds: 0 < seconds < float("inf"), "a number of seconds greater than 0"),
     "retries": (lambda count: count >= 0, "0 or more"),
 }
+# What every module and plugin warns when certificates go unverified.
+INSECURE_WARNING = (
+    "validate_certs is false: TLS certificates are not verified, so the IMS and IAM servers are not authenticated; set ca_path to a CA bundle instead"
+)
 _TRUE_TEXT = frozenset(("1", "true", "yes", "on", "y", "t"))
 _FALSE_TEXT = frozenset(("0", "false", "no", "off", "n", "f", ""))
 
@@ -212,6 +216,11 @@ class _ConfigBehaviour:
         if not self.validate_certs:
             return False
         return self.ca_path or True
+
+    def secret_values(self):
+        """The secrets these settings hold (password, SK, security token, token), unwrapped, for masking."""
+        secrets = (self.secret_key, self.security_token, self.password, self.auth_token)
+        return [secret.get_secret_value() for secret in secrets if secret is not None]
 
     @property
     def project_scope(self):

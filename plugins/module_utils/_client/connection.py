@@ -34,26 +34,36 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._client.signer import 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.token_cache import TokenCache
 
 
-def new_session(config, on_retry=None, transport=None, read_only=False):
+def new_session(config, on_retry=None, transport=None, read_only=False, on_secret=None):
     """The HTTP session for ``config`` (timeout, TLS verification, retries); share it to reuse connections.
 
-    ``read_only`` (check mode) makes any request that would change something fail before it is sent.
+    ``read_only`` (check mode) makes any request that would change something fail before it is sent;
+    ``on_secret(value)`` hears about every secret the session masks.
     """
     return HttpSession(
-        timeout=config.timeout, verify=config.verify, retry=RetryPolicy(retries=config.retries), on_retry=on_retry, transport=transport, read_only=read_only
+        timeout=config.timeout,
+        verify=config.verify,
+        retry=RetryPolicy(retries=config.retries),
+        on_retry=on_retry,
+        transport=transport,
+        read_only=read_only,
+        on_secret=on_secret,
     )
 
 
-def connect(config, on_retry=None, on_warning=None, session=None, transport=None, read_only=False):
+def connect(config, on_retry=None, on_warning=None, session=None, transport=None, read_only=False, on_secret=None):
     """Authenticate and return an ImsClient for ``config`` (a CloudConfig).
 
     ``on_retry(RetryEvent)`` hears about every retry and ``on_warning(text)`` about anything else worth a warning
     (an untrusted token cache). ``session`` reuses an HttpSession (the caller closes it), for instance across the
     regions of an inventory; otherwise the client owns and closes its own. ``transport`` is for tests.
-    ``read_only`` (check mode) refuses, before sending, any request that would change something.
+    ``read_only`` (check mode) refuses, before sending, any request that would change something. Every secret of
+    ``config``, and every token obtained for it, is masked (and given to ``on_secret``) before a request carries it.
     """
     owns_session = session is None
-    session = session or new_session(config, on_retry, transport, read_only)
+    session = session or new_session(config, on_retry, transport, read_only, on_secret)
+    for secret in config.secret_values():
+        session.mask(secret)
     try:
         auth, project_id, catalog_endpoint, peer_endpoints = _authenticate(config, session, on_warning)
         endpoint = config.endpoint or catalog_endpoint

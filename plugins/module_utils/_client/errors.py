@@ -44,18 +44,28 @@ class TransportError(ImsError):
 class ResponseLostError(TransportError):
     """The request was sent but its outcome is unknown: it may have been executed.
 
-    Raised instead of re-sending a non-idempotent request (a create, a copy) after a read timeout, a connection
-    dropped after sending, or a gateway error (502/503/504) in front of it. Callers look the resource up before
-    they send the request again.
+    Raised instead of re-sending a write (a create, a PATCH, a delete, ...) after a read timeout, a connection dropped
+    after sending, an answer that did not complete within the request's deadline, or HTTP 500/502/503/504. Callers
+    look for the request's effect before they send it again (``waiting.send_once``).
+
+    ``status`` is the HTTP status when an error answer came, None when no answer came; ``elapsed`` the seconds the
+    attempt took until the loss (None: unknown). Both tell how long the effect of the request may still take to show.
     """
 
     sent = True
 
-    def __init__(self, action, url, reason, status=None, request_id=None):
+    def __init__(self, action, url, reason, status=None, request_id=None, elapsed=None):
         detail = reason if request_id is None else "%s, request id %s" % (reason, request_id)
         super().__init__(action, url, "%s; the request may have been executed" % detail)
         self.status = status
         self.request_id = request_id
+        self.elapsed = elapsed
+
+    @property
+    def settled(self):
+        """Whether IMS itself answered (HTTP 500), so that it has finished with the request; a gateway's 502, 503 or
+        504, or no answer at all, leave the request possibly still on its way or at work."""
+        return self.status == 500
 
 
 class ApiError(ImsError):
@@ -99,7 +109,13 @@ class PermissionDeniedError(ApiError):
 
 
 class UnexpectedResponseError(ApiError):
-    """A successful HTTP status with a body this client cannot read."""
+    """An answer this client cannot trust: a status no API promises (a redirect, for instance), or a successful one
+    with a body that is not what the API promises (not JSON, keys missing, too large)."""
+
+
+class PagingError(ImsError):
+    """A listing whose pages do not advance (the service ignores the paging marker, link or offset); the listing is
+    stopped instead of being requested forever."""
 
 
 class UnsupportedApiError(ApiError):
@@ -194,6 +210,17 @@ def _code_and_message(body):
 
 def _text(value):
     return None if value is None or value == "" else str(value)
+
+
+MASK = "********"
+
+
+def mask_secrets(text, secrets):
+    """``text`` with every occurrence of any of ``secrets`` replaced by ``********`` (longest first, so that a secret
+    containing another is masked whole)."""
+    for secret in sorted((secret for secret in secrets if secret), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
 
 
 def request_id_of(headers):

@@ -3,8 +3,10 @@
 """Typed IMS calls: what modules and plugins use, one method per API operation.
 
 Methods return normalized models (models.Image, Job, Member, Quota) or job IDs, and raise the ImsError family.
-Calls that start an asynchronous job return its ID; pass it to ``wait_for_job``. None of the create calls is
-idempotent on the service side: a ResponseLostError means "look the image up by name before sending again".
+Calls that start an asynchronous job return its ID; pass it to ``wait_for_job``. Every answer must carry what the
+API promises (``images``, ``tags``, ``members``, ...): a body without it raises UnexpectedResponseError, never reads
+as "none". No write is idempotent on the service side: a ResponseLostError means "look for the effect before
+sending again" (``waiting.send_once``).
 
 Internal to this collection, may change in any release.
 """
@@ -18,11 +20,12 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import 
     UnsupportedApiError,
     ValidationError,
     WaitTimeoutError,
+    request_id_of,
 )
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import Image, Job, Member, Quota
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import tag_filter
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.session import quote_segment, read_json, stream_size
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import Poller, wait_for_job
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import LOST_RESPONSE_GRACE, Poller, send_once, wait_for_job
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import (
     CROSS_REGION_COPY_API,
     MEMBER_ANSWERS,
@@ -127,23 +130,23 @@ class ImsClient:
 
         def fetch_page(marker, page_limit):
             page = params + [("limit", page_limit)] + ([("marker", marker)] if marker else [])
-            return self._json("GET", "/v2/cloudimages", "list images", params=page).get("images") or []
+            return self._json("GET", "/v2/cloudimages", "list images", params=page, required=("images",))["images"] or []
 
-        return (Image.from_api(raw) for raw in pagination.by_marker(fetch_page, page_size, limit))
+        return (Image.from_api(raw) for raw in pagination.by_marker(fetch_page, page_size, limit, action="list images"))
 
     def get_image(self, image_id):
         """The image with this ID, or None (GET /v2/cloudimages?id=...)."""
-        images = self._json("GET", "/v2/cloudimages", "get image %s" % image_id, params={"id": image_id}).get("images") or []
+        images = self._json("GET", "/v2/cloudimages", "get image %s" % image_id, params={"id": image_id}, required=("images",))["images"] or []
         return Image.from_api(images[0]) if images else None
 
     def list_glance_images(self, filters=None, page_size=25, limit=None):
         """Images through the native OpenStack API (GET /v2/images), following its ``next`` links."""
 
         def fetch_page(params):
-            body = self._json("GET", "/v2/images", "list images (native API)", params=params)
-            return body.get("images") or [], body.get("next")
+            body = self._json("GET", "/v2/images", "list images (native API)", params=params, required=("images",))
+            return body["images"] or [], body.get("next")
 
-        return (Image.from_api(raw) for raw in pagination.by_next_link(fetch_page, query_filters(filters), page_size, limit))
+        return (Image.from_api(raw) for raw in pagination.by_next_link(fetch_page, query_filters(filters), page_size, limit, action="list images (native API)"))
 
     def poller(self, timeout):
         """A Poller for ``timeout`` seconds on the session's clock."""
@@ -152,6 +155,11 @@ class ImsClient:
     def clock(self):
         """Seconds on the session's monotonic clock."""
         return self.session.clock()
+
+    def send_once(self, send, find_effect, effect, warn, grace=LOST_RESPONSE_GRACE):
+        """``waiting.send_once`` on the session's clock: send a write, and after a lost response look for its effect
+        before sending it again; returns the SendOutcome."""
+        return send_once(send, find_effect, effect, grace, warn, self.poller(grace))
 
     def wait_for_image(self, image_id, timeout=300, until=None, poller=None):
         """Poll until the image is visible (and ``until(image)`` holds, if given); return it.
@@ -180,28 +188,33 @@ class ImsClient:
         def fetch_page(offset, page_limit):
             page = dict(body, action="filter", offset=str(offset), limit=str(page_limit))
             answer = self._json(
-                "POST", self._project_path("/images/resource_instances/action"), "search images by tags", json_body=page, idempotent=True, reads=True
+                "POST", self._project_path("/images/resource_instances/action"), "search images by tags", json_body=page, reads=True, required=("resources",)
             )
-            return answer.get("resources") or [], answer.get("total_count")
+            return answer["resources"] or [], answer.get("total_count")
 
-        return (_tagged_image(resource) for resource in pagination.by_offset(fetch_page, page_size, limit))
+        return (_tagged_image(resource) for resource in pagination.by_offset(fetch_page, page_size, limit, action="search images by tags"))
 
     def count_images_by_tags(self, tags=None, tags_any=None, not_tags=None, not_tags_any=None, name=None, without_any_tag=False):
         """The number of images ``search_images_by_tags`` would yield."""
         body = dict(self._tag_search_body(tags, tags_any, not_tags, not_tags_any, name, without_any_tag), action="count")
         return self._json(
-            "POST", self._project_path("/images/resource_instances/action"), "count images by tags", json_body=body, idempotent=True, reads=True
-        ).get("total_count", 0)
+            "POST", self._project_path("/images/resource_instances/action"), "count images by tags", json_body=body, reads=True, required=("total_count",)
+        )["total_count"]
 
     def update_image(self, image_id, operations):
         """Apply JSON-patch ``operations`` (``[{"op", "path", "value"}]``) with PATCH /v2/cloudimages/{id}."""
-        raw = self._json("PATCH", "/v2/cloudimages/%s" % quote_segment(image_id), "update image %s" % image_id, json_body=operations)
+        raw = self._json("PATCH", "/v2/cloudimages/%s" % quote_segment(image_id), "update image %s" % image_id, json_body=operations, required=("id",))
         return Image.from_api(raw)
 
     def update_glance_image(self, image_id, operations):
         """Apply JSON-patch ``operations`` with the native PATCH /v2/images/{id} (any attribute, add/replace/remove)."""
         raw = self._json(
-            "PATCH", "/v2/images/%s" % quote_segment(image_id), "update image %s (native API)" % image_id, json_body=operations, content_type=GLANCE_PATCH_TYPE
+            "PATCH",
+            "/v2/images/%s" % quote_segment(image_id),
+            "update image %s (native API)" % image_id,
+            json_body=operations,
+            content_type=GLANCE_PATCH_TYPE,
+            required=("id",),
         )
         return Image.from_api(raw)
 
@@ -266,17 +279,12 @@ class ImsClient:
 
     def register_image(self, image_id, image_url):
         """PUT /v1/cloudimages/{id}/upload: register an OBS file ("bucket:file") as the image created with create_glance_image."""
-        return self._job(
-            "PUT",
-            "/v1/cloudimages/%s/upload" % quote_segment(image_id),
-            "register %s as image %s" % (image_url, image_id),
-            {"image_url": image_url},
-            idempotent=False,
-        )
+        path = "/v1/cloudimages/%s/upload" % quote_segment(image_id)
+        return self._job("PUT", path, "register %s as image %s" % (image_url, image_id), {"image_url": image_url})
 
     def create_glance_image(self, body):
         """POST /v2/images: image metadata to upload or register a file into; returns the queued Image."""
-        return Image.from_api(self._json("POST", "/v2/images", "create image metadata %r" % body.get("name"), json_body=body))
+        return Image.from_api(self._json("POST", "/v2/images", "create image metadata %r" % body.get("name"), json_body=body, required=("id",)))
 
     def check_upload_size(self, size):
         """Raise ValidationError when a body of ``size`` bytes (None: unknown) cannot be uploaded with this authentication."""
@@ -292,7 +300,6 @@ class ImsClient:
             "upload the file of image %s" % image_id,
             content=stream,
             content_type=OCTET_STREAM,
-            idempotent=False,
         )
 
     # --- tags -------------------------------------------------------------------------------------------------
@@ -300,7 +307,7 @@ class ImsClient:
     def get_image_tags(self, image_id):
         """The image's tags as ``{key: value}`` (GET /v2/{project_id}/images/{id}/tags)."""
         path = self._project_path("/images/%s/tags" % quote_segment(image_id))
-        return tags_to_dict(self._json("GET", path, "get the tags of image %s" % image_id).get("tags"))
+        return tags_to_dict(self._json("GET", path, "get the tags of image %s" % image_id, required=("tags",))["tags"])
 
     def add_image_tags(self, image_id, tags):
         """Add or overwrite tags (``{key: value}``) in one batch call."""
@@ -316,14 +323,15 @@ class ImsClient:
 
     def list_members(self, image_id):
         """The projects the image is shared with (GET /v2/images/{id}/members)."""
-        members = self._json("GET", "/v2/images/%s/members" % quote_segment(image_id), "list the members of image %s" % image_id).get("members")
+        path = "/v2/images/%s/members" % quote_segment(image_id)
+        members = self._json("GET", path, "list the members of image %s" % image_id, required=("members",))["members"]
         return [Member.from_api(raw) for raw in members or ()]
 
     def get_member(self, image_id, member_id):
         """One member, or None when the image is not shared with that project."""
         path = "/v2/images/%s/members/%s" % (quote_segment(image_id), quote_segment(member_id))
         try:
-            return Member.from_api(self._json("GET", path, "get member %s of image %s" % (member_id, image_id)))
+            return Member.from_api(self._json("GET", path, "get member %s of image %s" % (member_id, image_id), required=("member_id", "status")))
         except NotFoundError:
             return None
 
@@ -351,7 +359,7 @@ class ImsClient:
         or the error table's 400 IMG.0023 for a job it does not know."""
         path = "/v1/%s/jobs/%s" % (quote_segment(self.project_id), quote_segment(job_id))
         try:
-            return Job.from_api(self._json("GET", path, "get job %s" % job_id))
+            return Job.from_api(self._json("GET", path, "get job %s" % job_id, required=("status",)))
         except ApiError as error:
             if error.code == UNKNOWN_JOB and not isinstance(error, NotFoundError):
                 raise NotFoundError(error.action, error.status, error.code, error.message, error.request_id, error.method, error.url) from None
@@ -365,26 +373,32 @@ class ImsClient:
 
     def list_os_versions(self):
         """Every ``__os_version`` value the region accepts (GET /v1/cloudimages/os_version), as a set of strings."""
-        platforms = self._json("GET", "/v1/cloudimages/os_version", "list OS versions")
-        return {version.get("os_version") for platform in platforms or () for version in platform.get("version_list") or ()} - {None}
+        action = "list OS versions"
+        response = self._call("GET", "/v1/cloudimages/os_version", action)
+        platforms = read_json(response, action)
+        if not isinstance(platforms, list):
+            raise UnexpectedResponseError(
+                action, response.status_code, message="the response is not a list of platforms", request_id=request_id_of(response.headers)
+            )
+        versions = (version for platform in platforms if isinstance(platform, dict) for version in platform.get("version_list") or ())
+        return {version.get("os_version") for version in versions if isinstance(version, dict)} - {None}
 
     def get_quota(self):
         """The private image quota of the project (GET /v1/cloudimages/quota)."""
-        return Quota.from_api(self._json("GET", "/v1/cloudimages/quota", "get the image quota"))
+        return Quota.from_api(self._json("GET", "/v1/cloudimages/quota", "get the image quota", required=("quotas",)))
 
     # --- plumbing ---------------------------------------------------------------------------------------------
 
     def _call(self, method, path, action, **kwargs):
         return self.session.request(method, self.endpoint, path, action, auth=self._auth, **kwargs)
 
-    def _json(self, method, path, action, **kwargs):
-        return read_json(self._call(method, path, action, **kwargs), action)
+    def _json(self, method, path, action, required=(), **kwargs):
+        return read_json(self._call(method, path, action, **kwargs), action, required)
 
-    def _job(self, method, path, action, body, idempotent=None):
-        response = self._call(method, path, action, json_body=body, idempotent=idempotent)
-        job_id = read_json(response, action).get("job_id")
+    def _job(self, method, path, action, body):
+        job_id = self._json(method, path, action, json_body=body, required=("job_id",))["job_id"]
         if not job_id:
-            raise UnexpectedResponseError(action, response.status_code, message="the answer has no job_id")
+            raise UnexpectedResponseError(action, 200, message="the answer has an empty job_id")
         return job_id
 
     def _project_path(self, path):
@@ -392,7 +406,7 @@ class ImsClient:
 
     def _tag_batch(self, image_id, action, items, description):
         path = self._project_path("/images/%s/tags/action" % quote_segment(image_id))
-        self._call("POST", path, description, json_body={"action": action, "tags": items}, idempotent=True)
+        self._call("POST", path, description, json_body={"action": action, "tags": items})
 
     @staticmethod
     def _tag_search_body(tags, tags_any, not_tags, not_tags_any, name, without_any_tag):

@@ -9,12 +9,16 @@
 
 Each is a generator: no request is made before the first item is asked for, and none after the caller stops.
 With ``limit`` (a cap on the number of items), page sizes shrink so that at most ceil(limit / page_size) requests
-are made and nothing is fetched beyond the cap.
+are made and nothing is fetched beyond the cap. A service that does not advance (the same marker, next link or
+page again: it ignores the paging parameter) raises PagingError instead of being asked forever.
 
 Internal to this collection, may change in any release.
 """
 
+import hashlib
 from urllib.parse import parse_qsl, urlsplit
+
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import PagingError
 
 
 class _Budget:
@@ -37,12 +41,13 @@ class _Budget:
         return self.remaining is not None and self.remaining <= 0
 
 
-def by_marker(fetch_page, page_size=500, limit=None, marker_of=lambda item: item["id"]):
+def by_marker(fetch_page, page_size=500, limit=None, marker_of=lambda item: item["id"], action="list"):
     """Items from ``fetch_page(marker, page_limit) -> list``; the first call gets marker None.
 
-    A page shorter than requested is the last one.
+    A page shorter than requested is the last one. ``action`` names the listing in a PagingError.
     """
     budget = _Budget(limit)
+    seen = _Progress(action, "marker")
     marker = None
     while not budget.spent:
         page_limit = budget.page_limit(page_size)
@@ -50,16 +55,17 @@ def by_marker(fetch_page, page_size=500, limit=None, marker_of=lambda item: item
         yield from budget.take(items)
         if len(items) < page_limit:
             return
-        marker = marker_of(items[-1])
+        marker = seen.advance(marker_of(items[-1]))
 
 
-def by_next_link(fetch_page, params=None, page_size=25, limit=None):
+def by_next_link(fetch_page, params=None, page_size=25, limit=None, action="list"):
     """Items from ``fetch_page(params) -> (items, next_link)``; ``params`` is a list of ``(key, value)`` pairs.
 
     The first call gets ``params`` plus ``limit``; each following one the query of the previous ``next`` link,
     with ``limit`` set again to respect the cap.
     """
     budget = _Budget(limit)
+    seen = _Progress(action, "next link")
     params = list(params.items() if hasattr(params, "items") else params or ())
     while not budget.spent:
         page_limit = budget.page_limit(page_size)
@@ -68,12 +74,13 @@ def by_next_link(fetch_page, params=None, page_size=25, limit=None):
         yield from budget.take(items)
         if not next_link or not items:
             return
-        params = parse_qsl(urlsplit(next_link).query, keep_blank_values=True)
+        params = parse_qsl(urlsplit(seen.advance(next_link)).query, keep_blank_values=True)
 
 
-def by_offset(fetch_page, page_size=1000, limit=None):
+def by_offset(fetch_page, page_size=1000, limit=None, action="list"):
     """Items from ``fetch_page(offset, page_limit) -> (items, total_count)``; ``total_count`` may be None."""
     budget = _Budget(limit)
+    seen = _Progress(action, "page")
     offset = 0
     while not budget.spent:
         page_limit = budget.page_limit(page_size)
@@ -83,6 +90,26 @@ def by_offset(fetch_page, page_size=1000, limit=None):
         offset += len(items)
         if len(items) < page_limit or (total_count is not None and offset >= total_count):
             return
+        seen.advance(hashlib.sha256(repr(items).encode("utf-8")).hexdigest())
+
+
+class _Progress:
+    """What each page led to (its marker, next link or content): one seen before means the listing goes round in
+    circles."""
+
+    def __init__(self, action, what):
+        self.action = action
+        self.what = what
+        self.seen = set()
+
+    def advance(self, step):
+        if step in self.seen:
+            raise PagingError(
+                "%s: the service answered page %d with the same %s as an earlier page, so it ignores the paging "
+                "parameters; stopped after %d requests instead of asking forever" % (self.action, len(self.seen) + 1, self.what, len(self.seen) + 1)
+            )
+        self.seen.add(step)
+        return step
 
 
 def _with_limit(params, page_limit):

@@ -21,11 +21,15 @@ TAG_FILTER_KEYS_MAX = 10
 TAG_FILTER_VALUES_MAX = 10
 # Image names by cloud profile: letters, digits, "-", ".", "_" and spaces (section 9.1); Huawei Cloud's own reference
 # (its Chinese edition) also allows Chinese characters. A cloud of no known profile gets the reference's set.
-_IMAGE_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9._\- ]+$")
-_IMAGE_NAME_CHARACTERS_BY_PROFILE = {"huaweicloud": re.compile(r"^[A-Za-z0-9._\- \u3400-\u4dbf\u4e00-\u9fff]+$")}
+_IMAGE_NAME_CHARACTERS = re.compile(r"[A-Za-z0-9._\- ]+")
+_IMAGE_NAME_CHARACTERS_BY_PROFILE = {"huaweicloud": re.compile(r"[A-Za-z0-9._\- \u3400-\u4dbf\u4e00-\u9fff]+")}
 _TAG_FORBIDDEN = "=*<>\\,|/"
 # A tag as a "key.value" string (9.2): letters, digits, "-", "_" and Chinese characters on either side.
-_TAG_WORD = re.compile(r"^[A-Za-z0-9_\-\u4e00-\u9fff]*$")
+_TAG_WORD = re.compile(r"[A-Za-z0-9_\-\u4e00-\u9fff]*")
+# ASCII control characters (line feeds, tabs, escapes, ...) and the C1 controls: never part of a name, a description,
+# a tag or an OBS object name.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+OBS_OBJECT_NAME_MAX = 1024
 
 
 def validate_image_name(name, field="name", cloud_profile=None):
@@ -37,22 +41,22 @@ def validate_image_name(name, field="name", cloud_profile=None):
         raise ValidationError(field, "an image name has at most %d characters (got %d)" % (IMAGE_NAME_MAX, len(name)))
     if name != name.strip(" "):
         raise ValidationError(field, "an image name cannot start or end with a space")
-    if not _IMAGE_NAME_CHARACTERS_BY_PROFILE.get(cloud_profile, _IMAGE_NAME_CHARACTERS).match(name):
+    if not _IMAGE_NAME_CHARACTERS_BY_PROFILE.get(cloud_profile, _IMAGE_NAME_CHARACTERS).fullmatch(name):
         chinese = ", spaces and Chinese characters" if cloud_profile in _IMAGE_NAME_CHARACTERS_BY_PROFILE else " and spaces"
         raise ValidationError(field, "an image name may contain only letters, digits, hyphens (-), periods (.), underscores (_)%s" % chinese)
     return name
 
 
 def validate_description(description, field="description"):
-    """At most 1024 characters, without carriage returns, line feeds or angle brackets (< >)."""
+    """At most 1024 characters, without carriage returns, line feeds, other control characters or angle brackets."""
     if description is None:
         return description
     if not isinstance(description, str):
         raise ValidationError(field, "a description must be a string")
     if len(description) > DESCRIPTION_MAX:
         raise ValidationError(field, "a description has at most %d characters (got %d)" % (DESCRIPTION_MAX, len(description)))
-    if any(character in description for character in "\r\n<>"):
-        raise ValidationError(field, "a description cannot contain line breaks or angle brackets (< >)")
+    if any(character in description for character in "<>") or _CONTROL_CHARACTERS.search(description):
+        raise ValidationError(field, "a description cannot contain line breaks, other control characters or angle brackets (< >)")
     return description
 
 
@@ -68,11 +72,13 @@ def _check_tag_text(text, what, field, max_length, allow_empty):
         raise ValidationError(field, "tag %s %r contains %s; tags cannot contain any of = * < > \\ , | /" % (what, text, " ".join(bad)))
     if text != text.strip(" "):
         raise ValidationError(field, "tag %s %r cannot start or end with a space" % (what, text))
+    if _CONTROL_CHARACTERS.search(text):
+        raise ValidationError(field, "tag %s %r contains a control character (a line break, a tab, ...)" % (what, text))
 
 
 def validate_tags(tags, field="tags"):
-    """At most 10 tags; keys 1 to 36 characters, values 0 to 43; neither contains = * < > \\ , | / nor starts or
-    ends with a space. Returns the tags with values as strings (None becomes "")."""
+    """At most 10 tags; keys 1 to 36 characters, values 0 to 43; neither contains = * < > \\ , | / or a control
+    character, nor starts or ends with a space. Returns the tags with values as strings (None becomes "")."""
     if not isinstance(tags, dict):
         raise ValidationError(field, "tags must be a dictionary of key to value")
     if len(tags) > TAGS_PER_IMAGE_MAX:
@@ -91,7 +97,7 @@ def tag_strings(tags, field="tags"):
     (9.2): keys and values may then hold only letters, digits, hyphens, underscores and Chinese characters."""
     for key, value in tags.items():
         for what, text in (("key", key), ("value", value)):
-            if not _TAG_WORD.match(text):
+            if not _TAG_WORD.fullmatch(text):
                 raise ValidationError(
                     field,
                     "tag %s %r: here tags travel as key.value strings, whose keys and values hold only letters, digits, -, _ and Chinese characters"
@@ -125,8 +131,25 @@ def tag_filter(tags, field="tags"):
 
 
 def split_obs_url(url, field):
-    """``(bucket, file)`` of an OBS address ``bucket:file``, both non-empty (the reference's OBS address format)."""
+    """``(bucket, file)`` of an OBS address ``bucket:file`` (the reference's OBS address format), the file checked
+    against OBS's rules for object names (see validate_obs_object_name)."""
     bucket, separator, key = (url or "").partition(":") if isinstance(url, str) else ("", "", "")
     if not separator or not bucket or not key:
         raise ValidationError(field, "%r is not an OBS address of the form bucket:file" % (url,))
+    validate_obs_object_name(key, field)
     return bucket, key
+
+
+def validate_obs_object_name(key, field):
+    """An OBS object name (the file part of ``bucket:file``): 1 to 1024 bytes of UTF-8, without control characters
+    or backslashes; "/" separates folders, so it neither starts the name nor leaves a folder empty, and no folder is
+    "." or ".." (a path like ``../x`` names no object, and no file outside the bucket)."""
+    if len(key.encode("utf-8")) > OBS_OBJECT_NAME_MAX:
+        raise ValidationError(field, "an OBS object name has at most %d bytes (got %d)" % (OBS_OBJECT_NAME_MAX, len(key.encode("utf-8"))))
+    if _CONTROL_CHARACTERS.search(key) or "\\" in key:
+        raise ValidationError(field, "the OBS object name %r contains a control character or a backslash" % key)
+    folders = key.split("/")
+    if key.startswith("/") or "" in folders[:-1] or any(folder in (".", "..") for folder in folders):
+        raise ValidationError(field, "the OBS object name %r has an empty, '.' or '..' folder; write it like folder/file.qcow2" % key)
+    if not folders[-1]:
+        raise ValidationError(field, "the OBS object name %r names a folder, not a file" % key)

@@ -7,8 +7,9 @@ moves from INIT to RUNNING to SUCCESS or FAIL. The waiter polls with intervals t
 finish in seconds) and grow to a cap (an image copy can take an hour), tolerates the 404 a job can answer right
 after submission (eventual consistency), reports progress, and raises JobFailedError or JobTimeoutError.
 
-``poll_until`` is the same schedule for anything else. ``send_once`` uses it to send a request that must not be
-executed twice: after a lost response it looks for the request's effect before deciding to send it again.
+``poll_until`` is the same schedule for anything else. ``send_once`` uses it to send a write that must not be
+executed twice: after a lost response it looks for the request's effect before deciding to send it again, for as
+long as ``lost_grace`` says that what is known about the loss makes worthwhile.
 
 Internal to this collection, may change in any release.
 """
@@ -18,9 +19,17 @@ from dataclasses import dataclass
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import JobFailedError, JobTimeoutError, NotFoundError, ResponseLostError
 
-# Seconds a request whose response was lost is given to show its effect before it is sent again: long enough for
-# an accepted job to have started and become visible, short enough to be paid only on this rare path.
+# Seconds a request whose response was lost is given, at most, to show its effect before it is sent again.
 LOST_RESPONSE_GRACE = 30
+# When IMS itself answered (HTTP 500) it had finished with the request: its effect shows at once or never, and two
+# looks a second apart cover the listing's own lag.
+SETTLED_GRACE = 2
+# When no answer came (or only a gateway's), the request may still be at work: it is given as long again as the
+# attempt took, three times over, and at least this long.
+UNSETTLED_GRACE_MIN = 2
+UNSETTLED_GRACE_FACTOR = 3
+# How often, at most, a write whose responses are lost is sent before the loss fails the task.
+LOST_RESPONSE_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,10 @@ class Poller:
     def elapsed(self):
         return 0.0 if self._started is None else self._clock() - self._started
 
+    def with_timeout(self, timeout):
+        """A new Poller for ``timeout`` seconds on the same schedule and clock."""
+        return Poller(timeout, self.schedule, self._sleep, self._clock)
+
     def __iter__(self):
         self._started = self._clock()
         poll_number = 0
@@ -76,29 +89,51 @@ def poll_until(look, timeout, poller=None):
 
 @dataclass(frozen=True)
 class SendOutcome:
-    """What ``send_once`` led to: the ``answer`` of the request, or the effect ``found`` of a request whose response was lost."""
+    """What ``send_once`` led to: the ``answer`` of the request, or the effect ``found`` of a request whose response was
+    lost; ``losses`` counts the responses lost on the way."""
 
     answer: object = None
     found: object = None
+    losses: int = 0
 
 
-def send_once(send, find_effect, effect, grace, warn, poller=None):
-    """Send a request that must not be executed twice (IMS has no idempotency key) and return a SendOutcome.
+def lost_grace(lost, grace=LOST_RESPONSE_GRACE):
+    """Seconds, at most ``grace``, to look for the effect of a request whose response was lost (a ResponseLostError).
+
+    The grace scales with what is known. A request that never left is re-sent by the session itself, with no grace at
+    all. When IMS answered HTTP 500 it had finished with the request: SETTLED_GRACE. When nothing (or a gateway's
+    502/503/504) answered, the request may still be on its way or at work: a multiple of how long the attempt took.
+    """
+    if lost.settled:
+        return min(grace, SETTLED_GRACE)
+    return min(grace, max(UNSETTLED_GRACE_MIN, UNSETTLED_GRACE_FACTOR * (lost.elapsed or 0)))
+
+
+def send_once(send, find_effect, effect, grace, warn, poller=None, attempts=LOST_RESPONSE_ATTEMPTS):
+    """Send a write that must not be executed twice (IMS has no idempotency key) and return a SendOutcome.
 
     ``send()`` sends it and returns its answer. When its response is lost (ResponseLostError), ``find_effect()`` is
-    polled for up to ``grace`` seconds: what it returns (true when the lost request was executed) is the outcome;
-    only when nothing appeared is the request sent again. ``effect`` names what is looked for, for the warnings
-    ("image 'web'", "the members of ...").
+    polled for ``lost_grace(error, grace)`` seconds: what it returns (true when the lost request was executed) is the
+    outcome; only when nothing appeared is the request sent again, ``attempts`` times in all; the last loss is raised.
+    ``effect`` names what is looked for, for the warnings ("image 'web'", "the members of ..."). A request executed
+    after its effect was looked for is not seen here: callers whose request must not take effect twice (an image
+    creation) watch for that afterwards.
     """
-    try:
-        return SendOutcome(answer=send())
-    except ResponseLostError as lost:
-        warn("%s; reading %s before sending anything again" % (lost, effect))
-    found = poll_until(find_effect, grace, poller)
-    if found:
-        return SendOutcome(found=found)
-    warn("%s did not appear within %d seconds: the lost request was not executed; sending it again" % (effect, grace))
-    return SendOutcome(answer=send())
+    poller = poller or Poller(grace)
+    losses = 0
+    while True:
+        try:
+            return SendOutcome(answer=send(), losses=losses)
+        except ResponseLostError as lost:
+            losses += 1
+            if losses >= attempts:
+                raise
+            looking = lost_grace(lost, grace)
+            warn("%s; looking for %s for up to %g s before sending anything again" % (lost, effect, looking))
+        found = poll_until(find_effect, looking, poller.with_timeout(looking))
+        if found:
+            return SendOutcome(found=found, losses=losses)
+        warn("%s did not appear within %g s: sending the request again (attempt %d of %d)" % (effect, looking, losses + 1, attempts))
 
 
 def wait_for_job(fetch_job, job_id, timeout=1800, not_found_grace=60, on_progress=None, poller=None):

@@ -7,14 +7,20 @@
 Order of work, so that whatever can fail early does:
 
 1. Pure checks (no request): name, description, tags, the wanted attributes, the creation source and its options.
-2. One lookup: by ID, or by name among the project's own images (several live images of the name: an error).
+2. One lookup: by ID, or by name among the project's own images (several live images of the name: an error that
+   names them and says why, see image_convergence).
 3. Nothing found: the remote pre-flight (quota, OS version catalog, the source image's own attributes, and what
    only ECS and OBS know: the ECS's state, the OBS file, see source_checks), then one creation request. A creation
-   whose response was lost is never simply re-sent: the name is looked up again first, and a found image is waited
-   for (or, for metadata sources, its file step is resumed).
+   whose response was lost is never simply re-sent: the name is looked up again first (``send_once``), and a found
+   image is waited for (or, for metadata sources, its file step is resumed).
    An image of the name that is still ``queued``/``saving`` is a creation in flight: it is waited for, not repeated.
+   Once created, the name is watched until one image of it remains (``converge``, see image_convergence): creations
+   that raced on other controllers, or a lost request applied late, never leave two images.
 4. Found: one PATCH with exactly the needed operations, and the tag plan; creation options that differ from what the
    image was made with are warned about, never acted on (IMS cannot change them, and recreating is destructive).
+
+Every write (create, PATCH, tags, delete, a file step) whose response is lost is sent again only when its effect
+does not show (``send_once``); ``changed`` follows the effect.
 
 Check mode runs every read of the real run and stops before the first write, with ``changed`` as the real run
 would report it: reads are allowed, writes would raise before being sent.
@@ -38,9 +44,16 @@ except ImportError:  # not POSIX: no lock between forks
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ApiError, ImsError, ValidationError, WaitTimeoutError
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import validate_image_name
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.token_cache import default_cache_dir
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import LOST_RESPONSE_GRACE, poll_until, send_once
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import LOST_RESPONSE_GRACE, poll_until
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_attributes import MUTABLE_OPTIONS, patch_image, plan_update, validate_wanted
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_ref import ImageReferenceError, check_owned, is_image_id, require_image, single_match
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_convergence import (
+    WATCH_MARGIN,
+    creation_order,
+    decide,
+    duplicates_message,
+    window,
+)
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_ref import ImageReferenceError, check_owned, is_image_id, require_image
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_replica import check_replication_target, prepare_replica
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources import (
     SOURCE_OPTIONS,
@@ -50,7 +63,7 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources i
     names_a_source,
     select_source,
 )
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_tag import apply_tag_plan, plan_tags
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_tag import apply_tag_plan, check_desired_tags, plan_tags
 
 IMAGE_STATES = ("present", "absent")
 IN_FLIGHT = ("queued", "saving")
@@ -97,6 +110,7 @@ class ImageRequest:
 
     wanted: dict
     source: object = None
+    tags: dict = None
 
 
 def check_options(params, cloud_profile=None):
@@ -116,10 +130,12 @@ def check_options(params, cloud_profile=None):
     wanted = validate_wanted({option: params.get(option) for option in MUTABLE_OPTIONS}, cloud_profile)
     if not params.get("id"):
         wanted.pop("name", None)  # the name identifies the image; only an image given by ID is renamed
-    plan_tags({}, params.get("tags"), params["purge_tags"])  # validates the tags
+    tags = check_desired_tags(params.get("tags"))  # as text: templating makes "{{ build }}" a number
+    plan_tags({}, tags, params["purge_tags"])  # checks the number of tags too
+    params = dict(params, tags=tags)
     # Without a source the task only manages an existing image; creation options then only feed the warnings.
     source = select_source(params, cloud_profile) if names_a_source(params) else None
-    return ImageRequest(wanted=wanted, source=source)
+    return ImageRequest(wanted=wanted, source=source, tags=tags)
 
 
 class ImageStateError(ImsError):
@@ -135,12 +151,15 @@ class ImageLifecycle:
         self.check_mode = check_mode
         self.warn = warn or (lambda message: None)
         self.deadline = ims.clock() + params["wait_timeout"]
+        # The IDs of the images of the name when the task first looked: never part of a creation's window.
+        self.seen_before = set()
 
     # --- state=present ----------------------------------------------------------------------------------------
 
     def present(self):
-        params = self.params
-        request = check_options(params, self.ims.cloud_profile)
+        request = check_options(self.params, self.ims.cloud_profile)
+        # The creation sends the tags as checked: as text (templating makes "{{ build }}" a number).
+        self.params = params = dict(self.params, tags=request.tags)
         wanted, source = request.wanted, request.source
         if isinstance(source, ReplicaSource):
             check_replication_target(self.ims, params)
@@ -194,10 +213,22 @@ class ImageLifecycle:
         return self.find_by_name(self.params["name"])
 
     def find_by_name(self, name):
-        candidates = list(self.ims.list_images({"name": name, "owner": self.ims.project_id}))
+        candidates = self.images_named(name)
+        self.seen_before = {image.id for image in candidates}
         for failed in (image for image in candidates if image.status == FAILED):
             self.warn("image %s of the same name failed to be created (status killed) and is ignored; delete it" % failed.id)
-        return single_match(name, (image for image in candidates if image.status not in (FAILED, "deleted")))
+        live = [image for image in candidates if image.status not in (FAILED, "deleted")]
+        if len(live) > 1:
+            raise ImageReferenceError(duplicates_message(name, self.ims.project_id, live))
+        return live[0] if live else None
+
+    def images_named(self, name):
+        return list(self.ims.list_images({"name": name, "owner": self.ims.project_id}))
+
+    def find_new(self):
+        """The oldest live image of the name that did not exist when the task first looked, or None."""
+        fresh = window(self.images_named(self.params["name"]), self.seen_before)
+        return min(fresh, key=creation_order) if fresh else None
 
     # --- creating ---------------------------------------------------------------------------------------------
 
@@ -208,6 +239,7 @@ class ImageLifecycle:
         if self.check_mode:
             return dict(result, image=None, images=[], job=None)
         submitted = self.submit_without_duplicate(source)
+        answered_at = self.ims.clock()
         result["job"] = _job_stub(submitted)
         if not self.params["wait"]:
             return dict(result, image=None, images=[])
@@ -216,11 +248,12 @@ class ImageLifecycle:
             job = (submitted.job_client or self.ims).wait_for_job(submitted.job_id, timeout=self.remaining())
             result["job"] = job.to_dict()
             image_ids = job.image_ids or image_ids
-        image = self.wait_until_settled(image_ids[0])
+        image = self.converge(image_ids, answered_at)
         if image.status == FAILED:
             raise ImageStateError("image %s (%s) was created but failed (status killed)" % (image.id, image.name))
+        own = image.id == image_ids[0]
         image = self.finish(image, wanted)
-        others = [self.ims.wait_for_image(image_id, timeout=min(VISIBILITY_GRACE, self.remaining())).to_dict() for image_id in image_ids[1:]]
+        others = [self.ims.wait_for_image(image_id, timeout=min(VISIBILITY_GRACE, self.remaining())).to_dict() for image_id in image_ids[1:] if own]
         return dict(result, image=image, images=[image] + others)
 
     def preflight(self, source):
@@ -249,11 +282,8 @@ class ImageLifecycle:
 
     def submit_without_duplicate(self, source):
         """Send the creation once. When its response is lost, look for the image before sending it again."""
-        name = self.params["name"]
         grace = min(LOST_RESPONSE_GRACE, self.remaining())
-        outcome = send_once(
-            lambda: source.submit(self.ims), lambda: self.find_by_name(name), "the images named %r" % name, grace, self.warn, self.ims.poller(grace)
-        )
+        outcome = self.ims.send_once(lambda: source.submit(self.ims), self.find_new, "a new image named %r" % self.params["name"], self.warn, grace)
         return self.resume_or_wait(source, outcome.found)[0] if outcome.found else outcome.answer
 
     def resume_or_wait(self, source, image):
@@ -265,11 +295,69 @@ class ImageLifecycle:
             if self.check_mode:
                 return Submitted(image_id=image.id), True
             try:
-                return source.resume(self.ims, image.id), True
+                outcome = self.ims.send_once(
+                    lambda: source.resume(self.ims, image.id), lambda: self.file_step_started(image.id), "the file step of image %s" % image.id, self.warn
+                )
             except ApiError as error:
                 if error.code != IMAGE_UNAVAILABLE:  # its file step is already running
                     raise
+            else:
+                return outcome.answer or Submitted(image_id=image.id), True
         return Submitted(image_id=image.id), False
+
+    def file_step_started(self, image_id):
+        """Whether the image left ``queued``: its file is being registered or uploaded."""
+        image = self.ims.get_image(image_id)
+        return image is not None and image.status != "queued"
+
+    def converge(self, image_ids, answered_at):
+        """The one image of the name once this task's creation (``image_ids``, its image first) settled.
+
+        Watches the name until this task's image and every other image of its window (see image_convergence) have
+        settled, and at least WATCH_MARGIN seconds after the creation was answered; then deletes the extras of the
+        window and returns the survivor (this task's image when nothing raced with it). This task's image may vanish
+        meanwhile: the party of an older image that raced with it deleted it.
+        """
+        own_id = image_ids[0]
+        named, own, seen, settled = [], None, False, False
+        for _poll in self.ims.poller(self.remaining()):
+            named = [image for image in self.images_named(self.params["name"]) if image.id not in self.seen_before]
+            own = next((image for image in named if image.id == own_id), None)
+            seen = seen or own is not None
+            settled = seen and all(image.status not in IN_FLIGHT for image in named)
+            if settled and self.ims.clock() >= answered_at + WATCH_MARGIN:
+                break
+        if not settled:  # wait_timeout reached; when only the margin was cut short, what was seen is decided on
+            state = "not visible" if own is None else "status %s" % own.status
+            raise WaitTimeoutError("image %s was not ready within %s seconds (%s)" % (own_id, self.params["wait_timeout"], state))
+        if own is not None and own.status == FAILED:
+            return own
+        live = window(named, self.seen_before)
+        if not live:
+            raise ImageStateError(
+                "image %s (%s) was deleted while it was being created, and no other image of the name remains" % (own_id, self.params["name"])
+            )
+        if [image.id for image in live] == [own_id]:
+            return own
+        return self.keep_one(decide(live), image_ids)
+
+    def keep_one(self, convergence, image_ids):
+        """Delete the extras of the window (and this task's other images when its own lost) and return the survivor."""
+        survivor = convergence.survivor
+        doomed = [image.id for image in convergence.extras]
+        if survivor.id != image_ids[0]:
+            doomed += [image_id for image_id in image_ids[1:] if image_id not in doomed]
+        for image_id in doomed:
+            self.delete_once(image_id)
+        gone = "deleted %s" % ", ".join(doomed) if doomed else "the others were deleted by the task that made the oldest"
+        self.warn(
+            "images named %r were created while this task created one (its own is %s): a creation raced with it on "
+            "another controller or fork, or a request whose response was lost was applied late. Kept the oldest, %s; %s"
+            % (self.params["name"], image_ids[0], survivor.id, gone)
+        )
+        for image in convergence.protected:
+            self.warn("image %s of the same name is protected and was left as is; unprotect and delete it" % image.id)
+        return survivor
 
     def finish(self, image, wanted):
         """Set what the creation request could not carry (flags, a copy's tags, ...); returns the image dict."""
@@ -328,11 +416,22 @@ class ImageLifecycle:
         result = {"changed": True, "image": before, "diff": {"before": before, "after": {}}}
         if self.check_mode:
             return result
-        if not self.ims.delete_image(image.id, delete_backup=delete_backup):
+        if not self.delete_once(image.id, delete_backup):
             return dict(result, changed=False, diff={"before": {}, "after": {}})
         if params["wait"]:
             self.wait_until_gone(image.id)
         return result
+
+    def delete_once(self, image_id, delete_backup=None):
+        """Delete the image; whether this task deleted it (a lost request whose image is gone did)."""
+        outcome = self.ims.send_once(
+            lambda: self.ims.delete_image(image_id, delete_backup=delete_backup),
+            lambda: self.ims.get_image(image_id) is None,
+            "the deletion of image %s" % image_id,
+            self.warn,
+        )
+        # Gone when a lost deletion was sent again (404): the lost one deleted it.
+        return bool(outcome.found or outcome.answer or outcome.losses)
 
     # --- waiting ----------------------------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ for the default of an absent attribute is no change at all.
 
 The service answers IMG.0035 when a ``replace`` or ``remove`` meets an attribute the image lacks (the image changed
 since it was read, or it reports the attribute differently than it stores it). ``patch_image`` then re-reads the
-image and sends one more plan in which every value is written with ``add`` (add-or-replace in JSON-patch).
+image and sends one more plan in which every value is written with ``add`` (add-or-replace in JSON-patch). A PATCH
+whose response is lost is sent again only when the image does not show the wanted values (``send_once``).
 
 Internal to this collection, may change in any release.
 """
@@ -131,16 +132,27 @@ def _wire_value(attribute, value):
     return str(value)
 
 
-def patch_image(ims, image, wanted):
+def patch_image(ims, image, wanted, warn=None):
     """Send the plan for ``image`` (an Image) and return the updated Image; one retry with ``add`` after IMG.0035."""
     plan = plan_update(image.to_dict(), wanted)
     if not plan.changed:
         return image
     try:
-        return ims.update_image(image.id, plan.operations)
+        return _send_patch(ims, image.id, plan, wanted, warn)
     except ApiError as error:
         if error.code != ATTRIBUTE_CONFLICT:
             raise
     fresh = ims.get_image(image.id) or image
     retry = plan_update(fresh.to_dict(), wanted, force_add=True)
-    return ims.update_image(image.id, retry.operations) if retry.changed else fresh
+    return _send_patch(ims, image.id, retry, wanted, warn) if retry.changed else fresh
+
+
+def _send_patch(ims, image_id, plan, wanted, warn):
+    def applied():
+        fresh = ims.get_image(image_id)
+        return fresh if fresh is not None and not plan_update(fresh.to_dict(), wanted).changed else None
+
+    outcome = ims.send_once(
+        lambda: ims.update_image(image_id, plan.operations), applied, "the new attributes of image %s" % image_id, warn or (lambda message: None)
+    )
+    return outcome.answer or outcome.found

@@ -12,10 +12,12 @@ at an image this project cannot see (deleted, or another project's) proves nothi
 which refuses such an export synchronously with IMG.0071.
 
 IMS never overwrites a file (IMG.0070) and runs one export of an image at a time (IMG.0148). ``submit_export`` relies
-on both: an export request whose response was lost is sent again, and "file exists" then means the lost request
-wrote it. IMS has no API to read a bucket; OBS has (source_checks): where OBS can be read, the file is looked for
+on both. IMS has no API to read a bucket; OBS has (source_checks): where OBS can be read, the file is looked for
 first, in check mode too, so that an existing file is reported (or refused) exactly as the real run would, without
-an export request. Where it cannot, the file is only known to exist by asking for the export.
+an export request. Where it cannot, the file is only known to exist by asking for the export. After a lost response
+the effect is looked for (``send_once``) by asking for the export again, which cannot export twice: "file exists"
+then means the lost request wrote it, "an export is running" that it is still at work (it is waited for), an
+accepted request that the lost one did nothing.
 
 Internal to this collection, may change in any release.
 """
@@ -132,11 +134,12 @@ def restricted_ancestor(ims, image):
 @dataclass(frozen=True)
 class ExportSubmission:
     """What an export request led to: the ``job_id`` it started, or none because the file existed already (IMS's
-    ``refusal``) or a request whose response was lost wrote it (``lost``)."""
+    ``refusal``), a request whose response was lost wrote it (``lost``), or an export of the image is ``running``."""
 
     job_id: str | None = None
     refusal: ApiError | None = None
     lost: bool = False
+    running: bool = False
 
     @property
     def existed(self):
@@ -146,29 +149,34 @@ class ExportSubmission:
 def submit_export(ims, image_id, bucket_url, file_format, quick, warn, grace=LOST_RESPONSE_GRACE):
     """Ask IMS to export the image; see ExportSubmission. Other refusals raise ApiError.
 
-    After a lost response the request is sent again, for up to ``grace`` seconds while IMS answers that an export of
-    the image is running (most likely the lost one): its file then exists, or the request is accepted this time.
+    After a lost response the request is asked again (see the module docstring); while IMS answers that an export of
+    the image is running (most likely the lost one), for up to ``grace`` seconds.
     """
-    try:
-        return _send(ims, image_id, bucket_url, file_format, quick)
-    except ResponseLostError as lost:
-        warn("%s; sending it again (IMS does not overwrite files, so it cannot export twice)" % lost)
 
-    def again():
+    def ask_again():
         try:
             submission = _send(ims, image_id, bucket_url, file_format, quick)
+        except ResponseLostError:
+            return None
         except ApiError as error:
             if error.code != EXPORT_RUNNING:
                 raise
-            return None
+            return ExportSubmission(running=True)
         return ExportSubmission(lost=True) if submission.existed else submission
 
-    submission = poll_until(again, grace, ims.poller(grace))
-    if submission is None:
-        raise WaitTimeoutError(
-            "the export request's response was lost and an export of image %s is still running after %d seconds; "
-            "run the task again once it has finished" % (image_id, grace)
-        )
+    def finished():
+        again = ask_again()
+        return None if again is None or again.running else again
+
+    outcome = ims.send_once(lambda: _send(ims, image_id, bucket_url, file_format, quick), ask_again, "the export of image %s" % image_id, warn, grace)
+    submission = outcome.answer or outcome.found
+    if submission.running:
+        submission = poll_until(finished, grace, ims.poller(grace))
+        if submission is None:
+            raise WaitTimeoutError(
+                "the export request's response was lost and an export of image %s is still running after %d seconds; "
+                "run the task again once it has finished" % (image_id, grace)
+            )
     return submission
 
 

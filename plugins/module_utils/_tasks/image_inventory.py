@@ -48,13 +48,14 @@ def project_configs(options, regions, projects):
     return configs
 
 
-def search_projects(configs, query, warn):
-    """``[{"region", "project_id", "images"}]``, one entry per distinct project, over one shared HTTP session."""
+def search_projects(configs, query, warn, on_secret=None):
+    """``[{"region", "project_id", "images"}]``, one entry per distinct project, over one shared HTTP session
+    (``on_secret`` hears about every secret it masks)."""
     # Imported on first use, so that an inventory served from its cache loads no HTTP client and no models.
     from ansible_collections.hwcloud.ims.plugins.module_utils._client.connection import connect, new_session  # pylint: disable=import-outside-toplevel
 
     results = []
-    with new_session(configs[0], on_retry=warn) as session:
+    with new_session(configs[0], on_retry=warn, on_secret=on_secret) as session:
         for config in configs:
             with connect(config, on_warning=warn, session=session) as ims:
                 # Two entries can name one project (by name and by ID); search it once.

@@ -6,13 +6,13 @@ The owner's side (``share_images``) reads every image's members through the nati
 (``GET /v2/images/{id}/members``), so members added or answered outside Ansible are seen; ``plan_members`` (pure)
 computes the additions and removals; the batch members API applies them (``DELETE`` then ``POST
 /v1/cloudimages/members``). Images that need the same projects go in one call, so a task normally costs one call per
-direction, each an asynchronous job that is waited for. The batch POST has no idempotency key: when its response is
-lost, the members are read again (for a while) before it is sent again. Everything the reference forbids (section
-9.3) is refused before the first write: sharing with the own project, more than 128 members, encrypted, full-ECS and
-public images.
+direction, each an asynchronous job that is waited for. No batch call has an idempotency key: when the response of
+one is lost, the members are read again (for a while) before it is sent again (``send_once``), and a change found
+done is reported as made. Everything the reference forbids (section 9.3) is refused before the first write: sharing
+with the own project, more than 128 members, encrypted, full-ECS and public images.
 
 The consumer's side (``answer_shares``) reads the calling project's own member status of every image and sends one
-``PUT /v1/cloudimages/members`` for the images whose status differs.
+``PUT /v1/cloudimages/members`` for the images whose status differs, the same way.
 
 Both return the task result (``members``, ``job_ids``, a ``diff``). In check mode they read, predict and send nothing.
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import LOST_RESPONSE_GRACE, send_once
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import LOST_RESPONSE_GRACE
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import MEMBER_ANSWERS, MEMBER_PENDING
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_ref import ImageReferenceError, is_image_id, require_image, resolve_image, single_match
 
@@ -114,33 +114,50 @@ def plan_members(current, projects, state, purge):
 
 
 def apply_member_plan(ims, plan, wait=True, wait_timeout=300, warn=None):
-    """Send the plan: removals first (they make room under the limit), then additions; returns the job IDs (an
-    addition whose response was lost but whose members appeared has none)."""
+    """Send the plan: removals first (they make room under the limit), then additions; returns the job IDs (a call
+    whose response was lost but whose change showed has none)."""
+    warn = warn or (lambda message: None)
+    grace = min(LOST_RESPONSE_GRACE, wait_timeout)
     job_ids = []
-    # A DELETE whose response is lost is simply sent again by the session: removing a member twice is harmless.
     for image_ids, projects in batches(plan.to_remove):
-        job_ids.append(ims.remove_members(image_ids, projects))
-        _wait(ims, job_ids[-1], wait, wait_timeout)
+        job_ids += _waited(ims, change_members_once(ims, image_ids, projects, False, grace, warn), wait, wait_timeout)
     for image_ids, projects in batches(plan.to_add):
-        job_id = add_members_once(ims, image_ids, projects, min(LOST_RESPONSE_GRACE, wait_timeout), warn or (lambda message: None))
-        if job_id is not None:
-            job_ids.append(job_id)
-            _wait(ims, job_id, wait, wait_timeout)
+        job_ids += _waited(ims, change_members_once(ims, image_ids, projects, True, grace, warn), wait, wait_timeout)
     return job_ids
 
 
-def add_members_once(ims, image_ids, projects, grace, warn):
-    """Share the images with the projects; returns the job ID, or None when a lost request turned out to have done it.
+def change_members_once(ims, image_ids, projects, share, grace, warn):
+    """Share the images with the projects (``share``) or stop sharing them; returns the job ID, or None when a lost
+    request turned out to have done it.
 
-    After a lost response the members are read until every project is a member of every image (the lost request's
-    job finished) or ``grace`` seconds have passed; only then is the request sent again.
+    After a lost response the members are read until every project is (or none is) a member of every image (the
+    lost request's job finished) or the grace (at most ``grace`` seconds, see ``waiting.lost_grace``) has passed;
+    only then is the request sent again.
     """
+    send = ims.add_members if share else ims.remove_members
+    what = ("%s as members of %s" if share else "the removal of %s from the members of %s") % (", ".join(projects), ", ".join(image_ids))
+    return ims.send_once(lambda: send(image_ids, projects), _members_show(ims, image_ids, projects, share), what, warn, grace).answer
 
-    def shared():
-        return all(set(projects) <= {member.member_id for member in ims.list_members(image_id)} for image_id in image_ids)
 
-    outcome = send_once(lambda: ims.add_members(image_ids, projects), shared, "the members of %s" % ", ".join(image_ids), grace, warn, ims.poller(grace))
-    return outcome.answer
+def _members_show(ims, image_ids, projects, shared):
+    """A look at the members: whether every project is (``shared``), or none is, a member of every image."""
+
+    def look():
+        for image_id in image_ids:
+            members = {member.member_id for member in ims.list_members(image_id)}
+            if not (set(projects) <= members if shared else not set(projects) & members):
+                return False
+        return True
+
+    return look
+
+
+def _waited(ims, job_id, wait, wait_timeout):
+    """``[job_id]`` once its job is done (when waiting), or ``[]`` when a lost call's change showed without a job."""
+    if job_id is None:
+        return []
+    _wait(ims, job_id, wait, wait_timeout)
+    return [job_id]
 
 
 def batches(changes):
@@ -176,7 +193,7 @@ def share_images(ims, image_refs, projects, state="present", purge=False, check_
     }
 
 
-def answer_shares(ims, image_refs, status, check_mode=False, wait=True, wait_timeout=300):
+def answer_shares(ims, image_refs, status, check_mode=False, wait=True, wait_timeout=300, warn=None):
     """The consumer's side: accept or reject images shared with the calling project; returns the task result."""
     if status not in MEMBER_ANSWERS:
         raise ValidationError("status", "must be one of %s" % ", ".join(MEMBER_ANSWERS))
@@ -185,8 +202,14 @@ def answer_shares(ims, image_refs, status, check_mode=False, wait=True, wait_tim
     to_update = [image_id for image_id, member in before.items() if member.status != status]
     job_ids = []
     if to_update and not check_mode:
-        job_ids.append(ims.update_member_status(to_update, status))
-        _wait(ims, job_ids[0], wait, wait_timeout)
+        outcome = ims.send_once(
+            lambda: ims.update_member_status(to_update, status),
+            lambda: all(own_membership(ims, image_id).status == status for image_id in to_update),
+            "the answer %s to the shares of %s" % (status, ", ".join(to_update)),
+            warn or (lambda message: None),
+            min(LOST_RESPONSE_GRACE, wait_timeout),
+        )
+        job_ids = _waited(ims, outcome.answer, wait, wait_timeout)
     after = {image_id: member.model_copy(update={"status": status}) if image_id in to_update else member for image_id, member in before.items()}
     return {
         "changed": bool(to_update),

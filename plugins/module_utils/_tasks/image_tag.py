@@ -5,7 +5,8 @@
 ``plan_tags`` is pure: it compares the current tags with the desired ones and returns a ``TagPlan`` (what to set, what
 to remove, the tags before and after). It validates the desired tags first (API reference 9.2), so a bad tag fails the
 task before any request. ``apply_tag_plan`` sends the plan with the batch API (``POST .../tags/action``): at most one
-``delete`` call and one ``create`` call, nothing when nothing changes.
+``delete`` call and one ``create`` call, nothing when nothing changes. A call whose response is lost is sent again
+only when the tags do not show its effect (``send_once``).
 
 Semantics, for ``state=present``:
 
@@ -98,15 +99,26 @@ def check_desired_tags(desired, state="present", field_name="tags"):
     return {key: None if value is None else str(value) for key, value in desired.items()}
 
 
-def apply_tag_plan(ims, image_id, plan):
+def apply_tag_plan(ims, image_id, plan, warn=None):
     """Send the plan: one batch delete (first, so that the removed tags make room) and one batch create, as needed."""
+    warn = warn or (lambda message: None)
     if plan.to_remove:
-        ims.remove_image_tags(image_id, plan.to_remove)
+        ims.send_once(
+            lambda: ims.remove_image_tags(image_id, plan.to_remove),
+            lambda: not set(plan.to_remove) & set(ims.get_image_tags(image_id)),
+            "the removal of tags %s from image %s" % (", ".join(plan.to_remove), image_id),
+            warn,
+        )
     if plan.to_set:
-        ims.add_image_tags(image_id, plan.to_set)
+        ims.send_once(
+            lambda: ims.add_image_tags(image_id, plan.to_set),
+            lambda: plan.to_set.items() <= ims.get_image_tags(image_id).items(),
+            "tags %s on image %s" % (", ".join(sorted(plan.to_set)), image_id),
+            warn,
+        )
 
 
-def sync_image_tags(ims, image_ref, desired, purge=False, state="present", check_mode=False):
+def sync_image_tags(ims, image_ref, desired, purge=False, state="present", check_mode=False, warn=None):
     """The whole task of a tag module: check the tags, find the caller's image, plan, apply (not in check mode).
 
     Returns the task result: ``image_id``, ``tags`` (as the task leaves them), ``added_tags`` (new or changed,
@@ -116,7 +128,7 @@ def sync_image_tags(ims, image_ref, desired, purge=False, state="present", check
     image = require_image(ims, image_ref)
     plan = plan_tags(ims.get_image_tags(image.id), desired, purge, state)
     if not check_mode:
-        apply_tag_plan(ims, image.id, plan)
+        apply_tag_plan(ims, image.id, plan, warn)
     return {
         "changed": plan.changed,
         "image_id": image.id,

@@ -13,16 +13,18 @@ from .errors import ImsError
 #: Image names by cloud: letters, digits, '-', '.', '_' and spaces (9.1); Huawei Cloud's own reference also allows
 #: Chinese characters (the CJK unified ideographs and their first extension).
 _NAMES = {
-    "otc": re.compile(r"^[A-Za-z0-9\-._ ]+$"),
-    "huaweicloud": re.compile(r"^[A-Za-z0-9\-._ \u3400-\u4dbf\u4e00-\u9fff]+$"),
+    "otc": re.compile(r"[A-Za-z0-9\-._ ]+"),
+    "huaweicloud": re.compile(r"[A-Za-z0-9\-._ \u3400-\u4dbf\u4e00-\u9fff]+"),
 }
-_DESCRIPTION_FORBIDDEN = re.compile(r"[\r\n<>]")
+# Carriage returns and angle brackets (9.1), and the other control characters with them.
+_DESCRIPTION_FORBIDDEN = re.compile(r"[<>\x00-\x1f\x7f]")
 # Tags in the "key.value" format: letters, digits, '-', '_' and CJK (9.2).
-_TAG_WORD = re.compile(r"^[A-Za-z0-9\-_\u4e00-\u9fff]*$")
-# Tags as key/value objects: anything but these, and no leading or trailing space (9.2).
-_TAG_FORBIDDEN = re.compile(r"[=*<>\\,|/]")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_TAG_WORD = re.compile(r"[A-Za-z0-9\-_\u4e00-\u9fff]*")
+# Tags as key/value objects: anything but these (and control characters, which no tag format allows), and no leading
+# or trailing space (9.2).
+_TAG_FORBIDDEN = re.compile(r"[=*<>\\,|/\x00-\x1f\x7f]")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
 MAX_TAG_KEY = 36
 MAX_TAG_VALUE = 43
 MAX_TAGS = 10
@@ -39,13 +41,13 @@ def check_name(name, profile):
         raise ImsError("IMG.0003")
     if len(name) > 128:
         raise ImsError("IMG.0002")
-    if name != name.strip(" ") or not _NAMES[profile].match(name):
+    if name != name.strip(" ") or not _NAMES[profile].fullmatch(name):
         raise ImsError("IMG.0003")
     return name
 
 
 def check_description(text):
-    """An image description: at most 1024 characters, no carriage return, line feed or angle bracket."""
+    """An image description: at most 1024 characters, no carriage return (nor other control character) or angle bracket."""
     if text is None:
         return ""
     if not isinstance(text, str):
@@ -73,7 +75,7 @@ def check_tag_string(text):
     key, value = split_tag(text)
     if not key or len(key) > MAX_TAG_KEY or len(value) > MAX_TAG_VALUE:
         raise ImsError("IMG.0115")
-    if not _TAG_WORD.match(key) or not _TAG_WORD.match(value):
+    if not _TAG_WORD.fullmatch(key) or not _TAG_WORD.fullmatch(value):
         raise ImsError("IMG.0115")
     return key, value
 
@@ -154,7 +156,7 @@ def check_enterprise_project(value):
     """An enterprise project id: ``0`` (the default project) or a UUID."""
     if value is None:
         return "0"
-    if not isinstance(value, str) or not (value == "0" or _UUID.match(value)):
+    if not isinstance(value, str) or not (value == "0" or _UUID.fullmatch(value)):
         raise ImsError("IMG.0155")
     return value
 
@@ -167,6 +169,6 @@ def split_obs_url(url):
     bucket, key = url.split(":", 1)
     if not bucket:
         raise ImsError("IMG.0068")
-    if not _BUCKET.match(bucket):
+    if not _BUCKET.fullmatch(bucket):
         raise ImsError("IMG.0109")
     return bucket, key

@@ -7,8 +7,9 @@ Every call answers 200 with a JSON object; one that cannot be done answers 400 o
 """
 
 import json
+import random
 import re
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from itertools import count as counter
 from typing import Any, Literal
@@ -57,7 +58,7 @@ class FaultSpec(_Body):
     method: str = "*"
     path: str
     count: int = Field(default=1, ge=1)
-    action: Literal["status", "delay", "drop_before", "drop_after"]
+    action: Literal["status", "delay", "drop_before", "drop_after", "apply_late"]
     status: int | None = Field(default=None, ge=200, le=599)
     body: Any = None
     headers: dict[str, str] | None = None
@@ -81,8 +82,8 @@ class FaultSpec(_Body):
     def _action_fields(self):
         if (self.action == "status") != (self.status is not None):
             raise ValueError('status is required with action "status" and only there')
-        if (self.action == "delay") != (self.delay is not None):
-            raise ValueError('delay is required with action "delay" and only there')
+        if (self.action in ("delay", "apply_late")) != (self.delay is not None):
+            raise ValueError('delay is required with actions "delay" and "apply_late" and only there')
         return self
 
 
@@ -98,6 +99,13 @@ class SettingsSpec(_Body):
     token_lifetime: float | None = Field(default=None, gt=0)
     consistency_lag: float | None = Field(default=None, ge=0)
     latency: float | None = Field(default=None, ge=0, le=60)
+
+
+class ChaosSpec(_Body):
+    rate: float = Field(gt=0, le=1)
+    seed: int = 0
+    max_in_a_row: int = Field(default=2, ge=1)
+    faults: list[FaultSpec] = Field(min_length=1)
 
 
 class BulkImagesSpec(_Body):
@@ -164,6 +172,43 @@ class Faults:
         return [fault.as_json() for fault in self._faults]
 
 
+class Chaos:
+    """Random faults: each request a fault of ``spec.faults`` matches is faulted with probability ``spec.rate`` (a
+    seeded draw, one per request), with one of the matching faults chosen alike, but never more than
+    ``spec.max_in_a_row`` requests of one method and path in a row. ``count`` of the faults is not used."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self._random = random.Random(spec.seed)
+        self._faults = [Fault(id="chaos-%d" % number, spec=fault, remaining=0) for number, fault in enumerate(spec.faults, 1)]
+        self._in_a_row = Counter()
+        self.requests = 0
+        self.faulted = Counter()
+
+    def take(self, method, path):
+        """The fault to apply to this request, or None."""
+        matching = [fault for fault in self._faults if fault.matches(method, path)]
+        if not matching:
+            return None
+        self.requests += 1
+        key = (method, path)
+        if self._random.random() >= self.spec.rate or self._in_a_row[key] >= self.spec.max_in_a_row:
+            self._in_a_row[key] = 0
+            return None
+        fault = self._random.choice(matching)
+        self._in_a_row[key] += 1
+        self.faulted[_label(fault.spec)] += 1
+        return fault
+
+    def as_json(self):
+        return {"chaos": self.spec.model_dump(), "requests": self.requests, "faulted": dict(sorted(self.faulted.items()))}
+
+
+def _label(spec):
+    """A fault as the chaos statistics count it: its action, with the status for "status"."""
+    return "status %d" % spec.status if spec.action == "status" else spec.action
+
+
 class RequestLog:
     """The last REQUEST_LOG_SIZE requests, oldest first. Entries never hold a secret."""
 
@@ -223,6 +268,7 @@ async def reset(request: Request):
     state.identity.reset()
     state.request_log.clear()
     state.faults.clear()
+    state.chaos = None
     state.latency = DEFAULT_LATENCY
     return {"reset": True, "settings": _settings(state)}
 
@@ -264,6 +310,30 @@ async def remove_fault(fault_id: str, request: Request):
     if not request.app.state.faults.remove(fault_id):
         raise ControlError(404, "no pending fault %s" % fault_id)
     return {"deleted": 1}
+
+
+@router.put("/chaos")
+async def start_chaos(request: Request):
+    request.app.state.chaos = Chaos(await _parse(request, ChaosSpec))
+    return request.app.state.chaos.as_json()
+
+
+@router.get("/chaos")
+async def show_chaos(request: Request):
+    chaos = chaos_of(request.app.state)
+    return chaos.as_json() if chaos else {"chaos": None}
+
+
+@router.delete("/chaos")
+async def stop_chaos(request: Request):
+    chaos = chaos_of(request.app.state)
+    request.app.state.chaos = None
+    return chaos.as_json() if chaos else {"chaos": None}
+
+
+def chaos_of(state):
+    """The running Chaos of an app's state, or None."""
+    return getattr(state, "chaos", None)
 
 
 @router.post("/jobs/fail")

@@ -3,10 +3,10 @@
 """The outermost ASGI layer: what the cloud's API gateway does before a request reaches IMS, plus test hooks.
 
 For every HTTP request it assigns an X-Request-Id, writes the request log, waits the ``latency`` setting (an emulated
-network round trip), applies injected faults and, for IMS paths, plays the gateway: unknown APIs answer 404, and every
-API except the version documents needs a valid token or AK/SK signature for a project the caller may use. IAM (/v3,
-/v3.0) authenticates itself; the control API (/_emulator) is open to loopback clients only and never gets latency or
-faults.
+network round trip), applies injected faults (the pending ones first, then the chaos, if any) and, for IMS paths,
+plays the gateway: unknown APIs answer 404, and every API except the version documents needs a valid token or AK/SK
+signature for a project the caller may use. IAM (/v3, /v3.0) authenticates itself; the control API (/_emulator) is
+open to loopback clients only and never gets latency or faults.
 
 Each region has its own port: the port a request arrived on names its region (``request.state.region``), whose cloud
 decides which APIs exist there, and whose projects alone a caller may act in.
@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Match
 
 from . import signing
-from .control import is_control_path, latency
+from .control import chaos_of, is_control_path, latency
 from .iam import is_iam_path
 from .identity import AuthContext, IdentityError, TokenExpired, utcnow
 from .route_helpers import cloud_only_apis, offered_in
@@ -35,6 +35,8 @@ from .routes_versions import VERSION_DOCUMENT_PATHS
 AKSK_MAX_BODY = 12 * 1024 * 1024
 #: IMS paths that name a project: /v1/{project_id}/..., /v2/{project_id}/...
 PATH_PROJECT = re.compile(r"/v\d+(?:\.\d+)?/([0-9a-f]{32})(?:/.*)?")
+#: The most an "apply_late" fault keeps of a request body until it applies it.
+LATE_BODY_MAX = 64 * 1024 * 1024
 
 LOG = logging.getLogger("ims_emulator.requests")
 
@@ -156,6 +158,7 @@ class EmulatorMiddleware:
         self.app = app
         self.emulator = emulator
         self._cloud_only_apis = None
+        self._late = set()  # the pending late applications ("apply_late"), kept from garbage collection
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -189,6 +192,9 @@ class EmulatorMiddleware:
         if delay:
             await asyncio.sleep(delay)  # yields: other requests are served meanwhile
         fault = self.emulator.state.faults.take(method, path)
+        chaos = chaos_of(self.emulator.state)
+        if fault is None and chaos is not None:
+            fault = chaos.take(method, path)
         action = fault.spec.action if fault else None
         exchange.fault = action
         if action == "drop_before":
@@ -198,10 +204,35 @@ class EmulatorMiddleware:
         elif action == "drop_after":
             await self._serve(scope, receive, self._observing(_discard, exchange))
             await drop_connection(send)
+        elif action == "apply_late":
+            body, _replay = await _read_body(receive, LATE_BODY_MAX)
+            await drop_connection(send)
+            task = asyncio.get_running_loop().create_task(self._apply_late(scope, body, fault.spec.delay))
+            self._late.add(task)
+            task.add_done_callback(self._late.discard)
         else:
             if action == "delay":
                 await asyncio.sleep(fault.spec.delay)
             await self._serve(scope, receive, observed)
+
+    async def _apply_late(self, scope, body, delay):
+        """Apply a request whose client was left without an answer, ``delay`` seconds later; logged on its own."""
+        await asyncio.sleep(delay)
+        late_scope = dict(scope, state={"request_id": scope["state"]["request_id"], "region": scope["state"]["region"]})
+        exchange = Exchange(request_id=scope["state"]["request_id"], fault="applied_late")
+        delivered = False
+
+        async def receive():
+            nonlocal delivered
+            if delivered:
+                return {"type": "http.disconnect"}
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        try:
+            await self._serve(late_scope, receive, self._observing(_discard, exchange))
+        finally:
+            self._record(late_scope, exchange)
 
     async def _serve(self, scope, receive, send):
         """Let the gateway admit an IMS request, then hand it to the app."""

@@ -55,7 +55,7 @@ def _check_export_key(key):
         raise ImsError("IMG.0074")
     if " " in key:
         raise ImsError("IMG.0175")
-    if key.startswith("/") or any(char in key for char in "\\\0\r\n\t"):
+    if key.startswith("/") or "\\" in key or any(ord(char) < 32 or ord(char) == 127 for char in key):
         raise ImsError("IMG.0075")
 
 

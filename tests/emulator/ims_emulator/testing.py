@@ -341,7 +341,7 @@ class ControlClient:
         return self.call("DELETE", "/requests")
 
     def add_fault(self, path, action="status", method="*", count=1, **details):
-        """Inject a fault (``status``, ``delay``, ``drop_before``, ``drop_after``); return its id.
+        """Inject a fault (``status``, ``delay``, ``drop_before``, ``drop_after``, ``apply_late``); return its id.
 
         ``details`` are the action's fields: ``status``, ``body``, ``headers`` or ``delay``.
         """
@@ -359,6 +359,15 @@ class ControlClient:
 
     def remove_fault(self, fault_id):
         return self.call("DELETE", "/faults/%s" % fault_id)
+
+    def chaos(self, rate, faults, seed=0, max_in_a_row=2):
+        """Fault requests at random from now on: ``rate`` of the requests some of ``faults`` (fault specs as
+        ``add_fault`` takes them, as dicts) match; returns the chaos and its statistics."""
+        return self.call("PUT", "/chaos", {"rate": rate, "faults": faults, "seed": seed, "max_in_a_row": max_in_a_row})
+
+    def stop_chaos(self):
+        """Stop faulting at random; returns the statistics: ``requests`` seen, ``faulted`` by kind."""
+        return self.call("DELETE", "/chaos")
 
     def fail_jobs(self, count=1, job_type=None, error_code="IMG.0014", fail_reason="injected failure"):
         """Make the next ``count`` jobs (optionally only of ``job_type``) end in FAIL."""

@@ -220,6 +220,60 @@ def test_drop_after_on_a_synchronous_call(owner, control, bulk):
     assert owner.images({"id": image_id})[0]["name"] == "kept"
 
 
+def test_apply_late_answers_nothing_then_applies_the_request(owner, control, stopped_server):
+    control.add_fault(CREATE, method="POST", action="apply_late", delay=1.0)
+    name = unique_name("late")
+    with pytest.raises(httpx.TransportError):
+        owner.submit("POST", CREATE, create_body(stopped_server, name))
+    assert owner.images({"name": name}) == []  # not yet
+    eventually(lambda: owner.images({"name": name}))
+    entries = [entry for entry in api_requests(control) if entry["path"] == CREATE]
+    assert [(entry["fault"], entry["status"]) for entry in entries] == [("apply_late", None), ("applied_late", 200)]
+    assert entries[0]["request_id"] == entries[1]["request_id"]
+
+
+def test_apply_late_needs_a_delay(control):
+    response = httpx.post(control.control_endpoint + "/faults", json={"path": CREATE, "action": "apply_late"})
+    assert response.status_code == 400 and "delay" in response.json()["error"]
+
+
+CHAOS_FAULTS = [
+    {"path": "/v2/cloudimages", "method": "GET", "action": "status", "status": 500},
+    {"path": "/v2/cloudimages", "method": "GET", "action": "drop_before"},
+]
+
+
+def chaos_outcomes(owner, count=40):
+    outcomes = []
+    for _request in range(count):
+        try:
+            outcomes.append(owner.get("/v2/cloudimages").status_code)
+        except httpx.TransportError:
+            outcomes.append("dropped")
+    return outcomes
+
+
+def test_chaos_faults_a_seeded_share_of_the_requests_never_too_many_in_a_row(owner, control):
+    control.chaos(0.5, CHAOS_FAULTS, seed=3, max_in_a_row=2)
+    first = chaos_outcomes(owner)
+    stats = control.stop_chaos()
+    assert 5 < sum(outcome != 200 for outcome in first) < 35, first
+    assert set(first) <= {200, 500, "dropped"} and {500, "dropped"} <= set(first)
+    assert stats["requests"] == 40 and sum(stats["faulted"].values()) == sum(outcome != 200 for outcome in first)
+    assert not any(all(outcome != 200 for outcome in first[index : index + 3]) for index in range(len(first) - 2)), first
+    assert owner.get("/v2/cloudimages").status_code == 200  # stopped
+    control.chaos(0.5, CHAOS_FAULTS, seed=3, max_in_a_row=2)
+    assert chaos_outcomes(owner) == first  # the same seed, the same faults
+    control.reset()
+    assert control.call("GET", "/chaos") == {"chaos": None}
+
+
+def test_chaos_touches_only_the_requests_its_faults_match(owner, control):
+    control.chaos(1.0, CHAOS_FAULTS)
+    assert owner.get("/v1/cloudimages/quota").status_code == 200
+    assert control.call("GET", "/chaos")["requests"] == 0
+
+
 def test_fail_jobs_counts(owner, control, stopped_server):
     control.fail_jobs(count=2, error_code="IMG.0014", fail_reason="planned")
     for _attempt in range(2):

@@ -91,6 +91,15 @@ def test_export_with_bad_parameters_is_refused(owner, image_id, bucket, body, co
         assert_ims_error(response, 400)
 
 
+@pytest.mark.parametrize(
+    "file_name,code",
+    [("", "IMG.0073"), ("f" * 1024, "IMG.0074"), ("with space.qcow2", "IMG.0175"), ("/rooted.qcow2", "IMG.0075"), ("line\nfeed.qcow2", "IMG.0075")],
+    ids=["empty", "too-long", "space", "leading-slash", "control-character"],
+)
+def test_export_file_names_are_checked(owner, image_id, bucket, file_name, code):
+    assert_ims_error(export(owner, image_id, "%s:%s" % (bucket, file_name), file_format="qcow2"), 400, code)
+
+
 def test_export_while_exporting_is_refused(owner, control, image_id, bucket):
     control.settings(job_seconds=2)
     first = owner.start_job("POST", "/v1/cloudimages/%s/file" % image_id, {"bucket_url": "%s:first.qcow2" % bucket, "file_format": "qcow2"})

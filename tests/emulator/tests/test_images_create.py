@@ -91,8 +91,10 @@ def test_unknown_or_foreign_ecs_is_refused(owner, consumer, world, whose):
         ("", ("IMG.0013", "IMG.0003")),
         ("镜像-web", ("IMG.0003",)),
         ("émile", ("IMG.0003",)),
+        ("line-feed-at-the-end\n", ("IMG.0003",)),
+        ("tab\tinside", ("IMG.0003",)),
     ],
-    ids=["leading", "trailing", "slash", "star", "too-long", "empty", "chinese", "accented"],
+    ids=["leading", "trailing", "slash", "star", "too-long", "empty", "chinese", "accented", "trailing-newline", "tab"],
 )
 def test_invalid_names_are_refused(owner, stopped_server, name, codes):
     assert_ims_error(owner.submit("POST", "/v2/cloudimages/action", ecs_body(stopped_server, name=name)), 400, *codes)
@@ -123,12 +125,25 @@ def test_huawei_cloud_names_may_have_chinese_characters(region_api, control):
         ({"name": "no-source"}, ("IMG.0012", "IMG.0001", "IMG.0021")),
         ({"name": "long-desc", "instance_id": "SERVER", "description": "d" * 1025}, ("IMG.0004",)),
         ({"name": "bad-desc", "instance_id": "SERVER", "description": "a <b> c"}, ("IMG.0054",)),
+        ({"name": "cr-desc", "instance_id": "SERVER", "description": "first\r\nsecond"}, ("IMG.0054",)),
+        ({"name": "tab-desc", "instance_id": "SERVER", "description": "a\tb"}, ("IMG.0054",)),
         ({"name": "both-tags", "instance_id": "SERVER", "tags": ["a.1"], "image_tags": [{"key": "b", "value": "2"}]}, ()),
         ({"name": 12, "instance_id": "SERVER"}, ()),
         ({"name": "ram", "instance_id": "SERVER", "min_ram": "lots"}, ()),
         ({"name": "tags", "instance_id": "SERVER", "tags": "a.1"}, ()),
     ],
-    ids=["no-name", "no-source", "long-description", "angle-brackets", "both-tag-formats", "name-int", "min-ram-string", "tags-string"],
+    ids=[
+        "no-name",
+        "no-source",
+        "long-description",
+        "angle-brackets",
+        "line-break",
+        "tab",
+        "both-tag-formats",
+        "name-int",
+        "min-ram-string",
+        "tags-string",
+    ],
 )
 def test_invalid_create_bodies_are_refused(owner, stopped_server, body, codes):
     body = {key: stopped_server["id"] if value == "SERVER" else value for key, value in body.items()}

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.ims_client import ImsClient
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import Poller
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import tags_to_dict, tags_to_list
 
@@ -39,6 +40,9 @@ class WaitsOnFakeClock:
 
     def clock(self):
         return self.fake_clock()
+
+    # The real one: it only needs the poller above.
+    send_once = ImsClient.send_once
 
 
 def answer(status=200, body=None, headers=None, text=None):
@@ -286,6 +290,9 @@ class FakeIms(Router):
         query = request.url.params
         if "id" in query:
             self._look_at(query["id"])
+        elif "name" in query:  # a look at every image of the name, as the watch of a creation takes
+            for image_id in [image_id for image_id, image in self.images.items() if image.get("name") == query["name"]]:
+                self._look_at(image_id)
         found = [image for image in self.images.values() if all(image.get(key) == query[key] for key in ("id", "name", "owner", "status") if key in query)]
         return answer(200, {"images": found})
 

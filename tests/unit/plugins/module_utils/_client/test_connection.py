@@ -232,3 +232,27 @@ def test_other_regions_in_check_mode_are_read_only():
         with pytest.raises(ReadOnlyViolation):
             other.copy_image_cross_region("i1", "web", "r1", "r1", "agency")
     assert router.calls("POST", "/v1/cloudimages/i1/cross_region_copy") == []
+
+
+@pytest.mark.parametrize(
+    "options, secrets",
+    [
+        ({"access_key": "AK", "secret_key": "SK-1", "security_token": "STS-1", "project_id": "p1", "endpoint": IMS}, ["SK-1", "STS-1"]),
+        ({"username": "u", "password": "PW-1", "domain_name": "d", "region": "r1", "auth_url": IAM}, ["PW-1", "issued-token"]),
+        ({"auth_token": "TOKEN-1", "project_id": "p1", "endpoint": IMS}, ["TOKEN-1"]),
+    ],
+    ids=["aksk", "password", "token"],
+)
+def test_every_secret_is_masked_before_a_request_carries_it(cloud, tmp_path, options, secrets):
+    heard, sent_after = [], {}
+
+    def hear(secret):
+        heard.append(secret)
+        sent_after[secret] = len(cloud.requests)
+
+    with connect(config(token_cache_dir=str(tmp_path), **options), transport=cloud.transport, on_secret=hear) as ims:
+        ims.get_quota()
+    assert heard == secrets
+    # A secret of the settings is heard before any request; the token IAM issues before the request that carries it.
+    assert all(sent_after[secret] == 0 for secret in secrets if secret != "issued-token")
+    assert sent_after.get("issued-token", 1) == 1

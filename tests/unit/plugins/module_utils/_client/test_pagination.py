@@ -97,7 +97,7 @@ def test_exact_multiple_needs_one_empty_page():
 
     def fetch(marker, limit):
         calls.append((marker, limit))
-        return [{"id": str(index)} for index in range(limit)] if len(calls) <= 2 else []
+        return [{"id": "%d-%d" % (len(calls), index)} for index in range(limit)] if len(calls) <= 2 else []
 
     assert len(list(by_marker(fetch, page_size=10))) == 20 and len(calls) == 3
     calls.clear()
@@ -145,6 +145,6 @@ def test_offset_stops_on_short_page_without_total():
 
     def fetch(offset, limit):
         calls.append(offset)
-        return (list(range(limit)) if offset < 20 else [1, 2]), None
+        return (list(range(offset, offset + limit)) if offset < 20 else [20, 21]), None
 
     assert len(list(by_offset(fetch, page_size=10))) == 22 and calls == [0, 10, 20]

@@ -1,11 +1,18 @@
 # Copyright: contributors to hwcloud.ims
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The reference's rules for names, descriptions and tags."""
+"""The reference's rules for names, descriptions, tags and OBS addresses."""
 
 import pytest
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import tag_filter, tag_strings, validate_description, validate_image_name, validate_tags
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import (
+    split_obs_url,
+    tag_filter,
+    tag_strings,
+    validate_description,
+    validate_image_name,
+    validate_tags,
+)
 
 
 @pytest.mark.parametrize("name", ["web-1042", "CentOS 7.3 64bit", "a", "x" * 128, "ims_test.v2"])
@@ -24,6 +31,8 @@ def test_valid_image_names(name):
         ("web/1", "only letters"),
         ("web:1", "only letters"),
         ("wéb", "only letters"),
+        ("web\n", "only letters"),  # a trailing line feed too
+        ("web\t1", "only letters"),
     ],
 )
 def test_invalid_image_names(name, rule):
@@ -60,7 +69,16 @@ def test_tag_strings():
 def test_description_rules():
     assert validate_description("web golden image, commit 1a2b3c (CI #42)") is not None
     assert validate_description(None) is None
-    for bad, rule in (("x" * 1025, "at most 1024"), ("a\nb", "line breaks"), ("a\rb", "line breaks"), ("<b>", "angle brackets"), (5, "string")):
+    bad_descriptions = (
+        ("x" * 1025, "at most 1024"),
+        ("a\nb", "line breaks"),
+        ("a\rb", "line breaks"),
+        ("a\tb", "control characters"),
+        ("a\x1b[31m", "control characters"),
+        ("<b>", "angle brackets"),
+        (5, "string"),
+    )
+    for bad, rule in bad_descriptions:
         with pytest.raises(ValidationError) as caught:
             validate_description(bad, field="description")
         assert rule in caught.value.rule and caught.value.field == "description"
@@ -79,6 +97,8 @@ def test_tag_rules():
         ({"k": "v "}, "start or end with a space"),
         ({"k": 5}, "must be a string"),
         (["k"], "dictionary"),
+        ({"k": "v\n"}, "control character"),
+        ({"k\tk": "v"}, "control character"),
     ]
     for tags, rule in cases:
         with pytest.raises(ValidationError) as caught:
@@ -98,3 +118,31 @@ def test_tag_filter():
         tag_filter({"k": ["v"] * 2})
     with pytest.raises(ValidationError):
         tag_filter({"k": [str(index) for index in range(11)]})
+
+
+@pytest.mark.parametrize("url, parts", [("ims-images:centos7.qcow2", ("ims-images", "centos7.qcow2")), ("b:dir/sub/file.vhd", ("b", "dir/sub/file.vhd"))])
+def test_valid_obs_addresses(url, parts):
+    assert split_obs_url(url, "image_url") == parts
+
+
+@pytest.mark.parametrize(
+    "url, rule",
+    [
+        ("no-colon", "bucket:file"),
+        (":file", "bucket:file"),
+        ("bucket:", "bucket:file"),
+        ("bucket:../etc/passwd", "'..' folder"),
+        ("bucket:dir/../file", "'..' folder"),
+        ("bucket:./file", "'.' or '..' folder"),
+        ("bucket:/rooted", "empty"),
+        ("bucket:dir//file", "empty"),
+        ("bucket:dir/", "names a folder"),
+        ("bucket:file\n", "control character"),
+        ("bucket:dir\\file", "backslash"),
+        ("bucket:" + "f" * 1025, "at most 1024 bytes"),
+    ],
+)
+def test_invalid_obs_addresses(url, rule):
+    with pytest.raises(ValidationError) as caught:
+        split_obs_url(url, "bucket_url")
+    assert caught.value.field == "bucket_url" and rule in caught.value.rule, caught.value.rule

@@ -56,7 +56,9 @@ NOT_IN_SDK = {"upload_image_file": "6.1.4, uploading an image file: a binary bod
 #: Fields of the collection's Job that it computes from others (they are not read from the answer).
 COMPUTED_JOB_FIELDS = frozenset(("process_percent", "progress", "image_ids"))
 #: ImsClient methods that send no request of their own.
-NOT_API_CALLS = frozenset(("close", "poller", "clock", "check_upload_size", "wait_for_image", "wait_for_job", "region", "cloud_profile", "cloud_name"))
+NOT_API_CALLS = frozenset(
+    ("close", "poller", "clock", "check_upload_size", "send_once", "wait_for_image", "wait_for_job", "region", "cloud_profile", "cloud_name")
+)
 
 
 # --- the SDK's route table and models ----------------------------------------------------------------------------------
@@ -223,7 +225,9 @@ def recorder(monkeypatch):
     """Answers read through ImsClient are recorded; so is every model built from them (with the part it came from)."""
     recording = Recorder()
     read_json = ims_client_module.read_json
-    monkeypatch.setattr(ims_client_module, "read_json", lambda response, action: recording.wrap(read_json(response, action), "", response.request))
+    monkeypatch.setattr(
+        ims_client_module, "read_json", lambda response, action, required=(): recording.wrap(read_json(response, action, required), "", response.request)
+    )
     for model in (Image, Job, Member, Quota):
         original = model.from_api.__func__
 

@@ -7,6 +7,7 @@ import pytest
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ApiError, ValidationError
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import Image
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_attributes import patch_image, plan_update, validate_wanted
+from ansible_collections.hwcloud.ims.tests.unit.plugins.module_utils.fakes import WaitsOnFakeClock
 
 IMAGE = {
     "id": "i-1",
@@ -82,10 +83,11 @@ def test_wanted_values_are_checked(wanted, field):
     assert raised.value.field == field
 
 
-class FakeIms:
+class FakeIms(WaitsOnFakeClock):
     """Answers PATCH with a conflict once, then applies what it gets."""
 
     def __init__(self, raw):
+        super().__init__()
         self.raw = raw
         self.patches = []
 

@@ -6,7 +6,8 @@ import pytest
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ResponseLostError, ValidationError
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.models import Image, Member
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_member import add_members_once, batches, check_projects, check_shareable, plan_members
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.waiting import LOST_RESPONSE_ATTEMPTS
+from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_member import batches, change_members_once, check_projects, check_shareable, plan_members
 from ansible_collections.hwcloud.ims.tests.unit.plugins.module_utils.fakes import WaitsOnFakeClock
 
 OWN = "0" * 32
@@ -77,7 +78,7 @@ def test_images_needing_the_same_projects_share_one_batch_call():
 
 
 class SharingService(WaitsOnFakeClock):
-    """The two member calls add_members_once makes; the first ``lost`` share calls lose their response, after
+    """The two member calls change_members_once makes to share; the first ``lost`` share calls lose their response, after
     executing (``executed``) or not."""
 
     def __init__(self, lost=0, executed=False):
@@ -113,13 +114,15 @@ class SharingService(WaitsOnFakeClock):
 )
 def test_a_lost_share_request_is_sent_again_only_when_its_members_did_not_appear(lost, executed, share_calls, job_id):
     service, warnings = SharingService(lost, executed), []
-    assert add_members_once(service, ["img1", "img2"], [A, B], 0, warnings.append) == job_id
+    assert change_members_once(service, ["img1", "img2"], [A, B], True, 0, warnings.append) == job_id
     assert service.share_calls == share_calls
     assert service.members == {"img1": {A, B}, "img2": {A, B}}
     assert len(warnings) == lost + (share_calls - 1)
     assert all("may have been executed" in warning for warning in warnings[:lost])
 
 
-def test_a_share_request_lost_twice_fails_with_the_transport_error():
+def test_a_share_request_lost_on_every_attempt_fails_with_the_transport_error():
+    service = SharingService(lost=LOST_RESPONSE_ATTEMPTS)
     with pytest.raises(ResponseLostError, match="may have been executed"):
-        add_members_once(SharingService(lost=2), ["img1"], [A], 0, lambda message: None)
+        change_members_once(service, ["img1"], [A], True, 0, lambda message: None)
+    assert service.share_calls == LOST_RESPONSE_ATTEMPTS

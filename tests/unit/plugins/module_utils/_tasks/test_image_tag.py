@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_tag import TagPlan, apply_tag_plan, check_desired_tags, plan_tags
+from ansible_collections.hwcloud.ims.tests.unit.plugins.module_utils.fakes import WaitsOnFakeClock
 
 CURRENT = {"family": "web", "channel": "stable"}
 
@@ -100,8 +101,9 @@ def test_absent_checks_keys_only():
         check_desired_tags({}, state="exact")
 
 
-class RecordingClient:
+class RecordingClient(WaitsOnFakeClock):
     def __init__(self):
+        super().__init__()
         self.calls = []
 
     def remove_image_tags(self, image_id, keys):
