@@ -12,8 +12,7 @@ tests' runner, tests/functional/conftest.py) and prints, as a Markdown table:
 - ims_image_info against openstack.cloud.image_info (openstacksdk through the emulator's IAM catalog and Glance API)
   listing the same 1,000 and 10,000 images: the task's own time and the whole ansible-playbook run, best of two runs
   each, and their ratio. openstack.cloud is not a requirement of the project: openstack_cloud.py fetches it once from
-  the ``ansible`` package on PyPI into ~/.cache/hwcloud-ims-bench (and, because the openstack.cloud of ansible 12
-  cannot use openstacksdk 4.15 or later, a virtual environment with openstacksdk 4.14 for its modules);
+  the ``ansible`` package on PyPI into ~/.cache/hwcloud-ims-bench;
 - the inventory plugin over 10,000 images, cold (empty cache) and cached, with ansible-inventory --graph and --list,
   on loopback and with an emulated per-request latency (the emulator's ``latency`` setting) standing in for a real
   cloud's round trips, best of two each; the requests of each cold run, and a check that the cached run sent none;
@@ -210,11 +209,11 @@ def listing_run(runner, control, task, count):
     return task_seconds(play, "list"), runner.seconds, len(entries), sum(entry["duration_ms"] for entry in entries) / 1000, runner.cpu_seconds
 
 
-def against_openstack_cloud(table, runner, control, python, sdk_version):
+def against_openstack_cloud(table, runner, control):
     """ims_image_info against openstack.cloud.image_info over the same images, best of two alternating runs each."""
     info = runner.emulator.info
     ours = {"hwcloud.ims.ims_image_info": {"name_match": "cmp-"}}
-    theirs = dict(openstack_cloud.image_info_task(info, "eu-de", "cmp-*"), vars={"ansible_python_interpreter": python})
+    theirs = openstack_cloud.image_info_task(info, "eu-de", "cmp-*")
     for count in (1000, 10000):
         control.reset()
         control.bulk_images(EU_DE, count, name_prefix="cmp-")
@@ -230,8 +229,7 @@ def against_openstack_cloud(table, runner, control, python, sdk_version):
             "ims_image_info / openstack.cloud.image_info over %d images, task (s)" % count,
             "%.2f / %.2f" % (ims_task, os_task),
             "<= 0.5x",
-            "ratio %s; requests %d / %d (emulator busy %.1f / %.1f s); openstacksdk %s"
-            % (ratio(ims_task, os_task), ims_count, os_count, ims_server, os_server, sdk_version),
+            "ratio %s; requests %d / %d (emulator busy %.1f / %.1f s)" % (ratio(ims_task, os_task), ims_count, os_count, ims_server, os_server),
         )
         table.row(
             "same, whole ansible-playbook run (s)",
@@ -316,11 +314,11 @@ def peak_memory(table, runner, control):
     )
 
 
-def versions(sdk_version, cloud_version):
+def versions(cloud_version):
     import openstack.version  # pylint: disable=import-outside-toplevel
     from ansible.release import __version__ as core  # pylint: disable=import-outside-toplevel
 
-    return "ansible-core %s, openstacksdk %s (openstack.cloud %s ran with openstacksdk %s)" % (core, openstack.version.__version__, cloud_version, sdk_version)
+    return "ansible-core %s, openstacksdk %s, openstack.cloud %s" % (core, openstack.version.__version__, cloud_version)
 
 
 def main():
@@ -330,14 +328,13 @@ def main():
     (collections / "ansible_collections" / "hwcloud").mkdir(parents=True)
     (collections / "ansible_collections" / "hwcloud" / "ims").symlink_to(REPO_ROOT)
     openstack_collections = openstack_cloud.collections_dir()
-    python, sdk_version = openstack_cloud.sdk_python()
     table = Table()
     try:
         with EmulatorProcess(job_seconds=0.4) as emulator, ControlClient.for_emulator(emulator) as control:
             runner = TimedRunner(emulator, os.pathsep.join([str(collections), str(openstack_collections)]), workdir / "run")
             request_counts(table, runner, control)
             per_task_overhead(table, runner)
-            against_openstack_cloud(table, runner, control, python, sdk_version)
+            against_openstack_cloud(table, runner, control)
             inventory_cold_and_cached(table, runner, control, workdir)
             peak_memory(table, runner, control)
     finally:
@@ -348,7 +345,7 @@ def main():
         "machine: %s, %s, %d CPUs, Python %s; load average at the start %.2f, at the end %.2f"
         % (platform.platform(), platform.processor() or platform.machine(), os.cpu_count(), platform.python_version(), load_at_start, os.getloadavg()[0])
     )
-    print(versions(sdk_version, openstack_cloud.collection_version(openstack_collections)))
+    print(versions(openstack_cloud.collection_version(openstack_collections)))
     print()
     print(table.markdown())
 
