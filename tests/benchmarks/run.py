@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmarks of hwcloud.ims against the local IMS emulator: printed figures, not timed tests.
 
-    python tests/benchmarks/run.py                      # everything (about 15 to 20 minutes on two cores)
+    python tests/benchmarks/run.py                      # everything (see docs/benchmarks.md for how long it takes)
     python tests/benchmarks/run.py per-task imports     # only the named parts
     python tests/benchmarks/run.py --quick              # small sizes and few rounds: a smoke test, not figures
 
@@ -300,13 +300,15 @@ def main():
     (collections / "ansible_collections" / "hwcloud").mkdir(parents=True)
     (collections / "ansible_collections" / "hwcloud" / "ims").symlink_to(REPO_ROOT)
     openstack_collections = openstack_cloud.collections_dir()
-    tables, targets = [], []
+    tables, targets, loads = [], [], []
     started = time.monotonic()
     try:
         with EmulatorProcess(job_seconds=0.4) as emulator, ControlClient.for_emulator(emulator) as control:
             runner = TimedRunner(emulator, os.pathsep.join([str(collections), str(openstack_collections)]), workdir / "run")
             runner.workdir.mkdir()
             for part in parts:
+                print("\n-- %s: load average %.2f" % (part, load_average()), flush=True)
+                loads.append((part, load_average()))
                 if part == "requests":
                     tables += request_counts(runner, control, sizes, targets)
                 elif part == "per-task":
@@ -338,6 +340,7 @@ def main():
         "load average at the start %.2f, at the end %.2f; %.0f s elapsed, %.0f s CPU in child processes%s"
         % (load_at_start, load_average(), elapsed, usage.ru_utime + usage.ru_stime, "; --quick: smoke test, not figures" if options.quick else "")
     )
+    print("load average when each part started: %s" % ", ".join("%s %.2f" % load for load in loads))
     for table in tables:
         print()
         print(table.markdown())
