@@ -18,13 +18,14 @@ tests/functional/conftest.py) and prints Markdown tables. The parts:
   the size and contents of each module's AnsiballZ payload (imports.py);
 - ``listing``: ims_image_info against openstack.cloud.image_info listing the same 1,000 and 10,000 images;
 - ``inventory``: the inventory plugin over 10,000 images, cold and cached, with and without emulated latency, and
-  against a static inventory of the same hosts, with where the difference goes (inventory.py);
+  against static inventories of the same hosts and a plugin that only adds them (the floor), with where the
+  difference goes (inventory.py);
 - ``memory``: the peak memory of ims_image_info over 1 and 20,000 images.
 
 openstack.cloud is not a requirement of the project: openstack_cloud.py fetches it once from the ``ansible`` package
 on PyPI into ~/.cache/hwcloud-ims-bench, where imports.py also keeps its lean virtual environment. Times are
-wall-clock and CPU seconds on whatever else the machine is doing, so the load average is printed at the start and the
-end. Not part of the test command.
+wall-clock and CPU seconds on whatever else the machine is doing, so the load average is printed at the start, when
+each part starts and at the end. Not part of the test command.
 """
 
 import argparse
