@@ -6,12 +6,12 @@ openstack.cloud is not a requirement of this project. The benchmark takes it fro
 on PyPI, which bundles it: ``pip download`` fetches that wheel once (no dependencies, nothing installed), and only
 ``ansible_collections/openstack/cloud/`` is unpacked into a cache directory that later runs reuse.
 
-openstacksdk comes from tests/requirements-dev.txt, but the openstack.cloud of the ansible 12 line (2.5.0) cannot use
-openstacksdk 4.15 or later: its modules read ``openstack.version.__version__`` right after ``import openstack``, and from
-4.15 on ``import openstack`` no longer imports that submodule, so every module fails with "module 'openstack' has no
-attribute 'version'" (openstack.cloud 2.6.0 fixed this, but no ansible 12.x release bundles it, and Galaxy is out of
-reach). When the installed openstacksdk is such a version, the openstack.cloud tasks run under a Python of their own: a
-virtual environment in the cache with the last openstacksdk that collection works with.
+The ``ansible`` 14 line bundles openstack.cloud 2.6.0, which works with the openstacksdk of tests/requirements-dev.txt
+(the 2.5.0 of the ansible 12 line read ``openstack.version`` without importing it, which openstacksdk 4.15 and later
+no longer import with ``openstack``, so it needed a virtual environment with openstacksdk 4.14; 2.6.0 does not). The
+wheel of ansible 14 declares Python >= 3.12 for the ansible-core 2.21 it depends on; only its openstack.cloud is used
+here, and that runs on the ansible-core and Python of this project's virtual environment, so ``pip download`` is told
+``--python-version`` to fetch the wheel on an older Python too.
 """
 
 import json
@@ -23,11 +23,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-#: The community package whose bundled openstack.cloud is used; its 12.x line goes with ansible-core 2.19.
-ANSIBLE_PACKAGE = "ansible==12.3.0"
+#: The community package whose bundled openstack.cloud (2.6.0) is used, and the Python its wheel declares.
+ANSIBLE_PACKAGE = "ansible==14.5.0"
+WHEEL_PYTHON = "3.12"
 MEMBER_PREFIX = "ansible_collections/openstack/cloud/"
-#: The last openstacksdk whose ``import openstack`` also imports ``openstack.version``, which openstack.cloud 2.5.0 reads.
-FALLBACK_SDK = "openstacksdk==4.14.0"
 
 
 def cache_root():
@@ -44,7 +43,8 @@ def collections_dir():
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".download-") as scratch:
         print("fetching openstack.cloud: pip download %s --no-deps (once; kept in %s)" % (ANSIBLE_PACKAGE, target), flush=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:", "-d", scratch, ANSIBLE_PACKAGE], check=True)
+        command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:", "--python-version", WHEEL_PYTHON]
+        subprocess.run(command + ["-d", scratch, ANSIBLE_PACKAGE], check=True)
         wheels = list(Path(scratch).glob("ansible-*.whl"))
         if len(wheels) != 1:
             raise RuntimeError("pip download %s left %s in %s" % (ANSIBLE_PACKAGE, wheels, scratch))
@@ -58,30 +58,6 @@ def collections_dir():
             shutil.rmtree(target)
         unpacked.rename(target)
     return target
-
-
-def sdk_python():
-    """The Python interpreter for openstack.cloud modules, and the openstacksdk version it has: this one when its
-    openstacksdk suits openstack.cloud 2.5.0, else a cached virtual environment with FALLBACK_SDK (made on first use)."""
-    probe = "import openstack; print(openstack.version.__version__)"
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
-    if done.returncode == 0:
-        return sys.executable, done.stdout.strip()
-    venv = cache_root() / ("%s-py%d.%d" % (FALLBACK_SDK.replace("==", "-"), *sys.version_info[:2]))
-    python = venv / "bin" / "python"
-    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=False) if python.exists() else None
-    if done is None or done.returncode != 0:
-        print(
-            "the installed openstacksdk lacks openstack.version, which openstack.cloud 2.5.0 reads: making a virtual "
-            "environment with %s (once; kept in %s)" % (FALLBACK_SDK, venv),
-            flush=True,
-        )
-        if venv.exists():
-            shutil.rmtree(venv)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", FALLBACK_SDK], check=True)
-        done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=True)
-    return str(python), done.stdout.strip()
 
 
 def collection_version(directory):

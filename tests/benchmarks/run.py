@@ -2,28 +2,33 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmarks of hwcloud.ims against the local IMS emulator: printed figures, not timed tests.
 
-    python tests/benchmarks/run.py            # from the repository root, in the collection's virtual environment
+    python tests/benchmarks/run.py                      # everything (see docs/benchmarks.md for how long it takes)
+    python tests/benchmarks/run.py per-task imports     # only the named parts
+    python tests/benchmarks/run.py --quick              # small sizes and few rounds: a smoke test, not figures
 
-Starts its own emulator, runs real ansible-playbook / ansible-inventory commands against it (through the end-to-end
-tests' runner, tests/functional/conftest.py) and prints, as a Markdown table:
+Run it from the repository root in the collection's virtual environment. It starts its own emulator, runs real
+ansible-playbook / ansible-inventory commands against it (through the end-to-end tests' runner,
+tests/functional/conftest.py) and prints Markdown tables. The parts:
 
-- requests per operation against the minimum needed, and token requests in a 50-task play;
-- the per-task overhead of ims_image_info against ansible.builtin.ping;
-- ims_image_info against openstack.cloud.image_info (openstacksdk through the emulator's IAM catalog and Glance API)
-  listing the same 1,000 and 10,000 images: the task's own time and the whole ansible-playbook run, best of two runs
-  each, and their ratio. openstack.cloud is not a requirement of the project: openstack_cloud.py fetches it once from
-  the ``ansible`` package on PyPI into ~/.cache/hwcloud-ims-bench (and, because the openstack.cloud of ansible 12
-  cannot use openstacksdk 4.15 or later, a virtual environment with openstacksdk 4.14 for its modules);
-- the inventory plugin over 10,000 images, cold (empty cache) and cached, with ansible-inventory --graph and --list,
-  on loopback and with an emulated per-request latency (the emulator's ``latency`` setting) standing in for a real
-  cloud's round trips, best of two each; the requests of each cold run, and a check that the cached run sent none;
-- the peak memory of ims_image_info over 20,000 images.
+- ``requests``: requests per operation against the minimum needed, and token requests in a 50-task play;
+- ``per-task``: plays of 10 tasks (ping, failing ping, by-name ims_image_info, bad-input ims_image_info, by-name
+  openstack.cloud.image_info, debug with and without the hwcloud.ims.ims_image lookup) in alternating rounds, their
+  ratios against the targets, and the module process alone against the whole task (per_task.py);
+- ``imports``: the import time of each module's path with and without httpx's command-line extras installed, and
+  the size and contents of each module's AnsiballZ payload (imports.py);
+- ``listing``: ims_image_info against openstack.cloud.image_info listing the same 1,000 and 10,000 images;
+- ``inventory``: the inventory plugin over 10,000 images, cold and cached, with and without emulated latency, and
+  against static inventories of the same hosts and a plugin that only adds them (the floor), with where the
+  difference goes (inventory.py);
+- ``memory``: the peak memory of ims_image_info over 1 and 20,000 images.
 
-Takes about ten minutes on two cores; times are wall-clock seconds on whatever else the machine is doing, so the
-load average is printed at the start and the end. Not part of the test command.
+openstack.cloud is not a requirement of the project: openstack_cloud.py fetches it once from the ``ansible`` package
+on PyPI into ~/.cache/hwcloud-ims-bench, where imports.py also keeps its lean virtual environment. Times are
+wall-clock and CPU seconds on whatever else the machine is doing, so the load average is printed at the start, when
+each part starts and at the end. Not part of the test command.
 """
 
-import json
+import argparse
 import math
 import os
 import platform
@@ -35,55 +40,48 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPO_ROOT / "tests" / "emulator"), str(REPO_ROOT / "tests" / "functional")]
+import imports
+import inventory
+import openstack_cloud
+import per_task
+import yaml
+from common import EU_DE, REPO_ROOT, Table, TimedRunner, load_average, ratio, verdict
 
-import openstack_cloud  # noqa: E402  pylint: disable=wrong-import-position
-import yaml  # noqa: E402  pylint: disable=wrong-import-position
-from conftest import AnsibleRunner  # noqa: E402  pylint: disable=wrong-import-position
+from ims_emulator.testing import ControlClient, EmulatorProcess
 
-from ims_emulator.testing import ControlClient, EmulatorProcess  # noqa: E402  pylint: disable=wrong-import-position
-
-EU_DE = "67477b5b052646869adfd66f5cb8d955"
 APPS = "fceeffa8d26b4158b9456c60289e2995"
 DATA_DISK = "83d46f5d-a0e7-4755-8766-22b532a823d3"
 PAGE = 500
 TAG_PAGE = 1000
-#: Emulated per-request latencies (seconds) for the inventory's cold and cached runs; 0 is plain loopback.
-LATENCIES = (0, 0.2, 0.5)
-
-
-class TimedRunner(AnsibleRunner):
-    """The end-to-end tests' runner, also timing each Ansible command it runs: ``seconds`` is the last one's wall time,
-    ``cpu_seconds`` the CPU time (user + system) of its process tree, which other load on the machine barely changes."""
-
-    seconds = None
-    cpu_seconds = None
-
-    def run(self, program, args, project="eu-de", auth="aksk", env=None):
-        before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
-        try:
-            return super().run(program, args, project, auth, env)
-        finally:
-            self.seconds = time.monotonic() - started
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            self.cpu_seconds = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-
-
-class Table:
-    """The rows of the printed table; each row is printed at once too, so progress shows."""
-
-    def __init__(self):
-        self.rows = []
-
-    def row(self, what, measured, target, note=""):
-        self.rows.append((what, measured, target, note))
-        print("%-62s %-16s %-15s %s" % (what, measured, target, note), flush=True)
-
-    def markdown(self):
-        lines = ["| measurement | measured | target | note |", "|---|---|---|---|"]
-        lines += ["| %s | %s | %s | %s |" % row for row in self.rows]
-        return "\n".join(lines)
+LISTING_TARGET = 0.5
+PARTS = ("requests", "per-task", "imports", "listing", "inventory", "memory")
+#: Sizes and repetitions of a full run, and of --quick (a smoke test of the script; its figures mean little).
+SIZES = {
+    "full": {
+        "bulk_counts": (1000, 5000),
+        "rounds": 5,
+        "reps": 5,
+        "listing_counts": (1000, 10000),
+        "inventory_count": 10000,
+        "latencies": (0, 0.2, 0.5),
+        "attempts": 2,
+        "floor_rounds": 3,
+        "yaml_runs": 1,
+        "memory_count": 20000,
+    },
+    "quick": {
+        "bulk_counts": (1000,),
+        "rounds": 2,
+        "reps": 2,
+        "listing_counts": (300,),
+        "inventory_count": 1000,
+        "latencies": (0,),
+        "attempts": 1,
+        "floor_rounds": 2,
+        "yaml_runs": 1,
+        "memory_count": 2000,
+    },
+}
 
 
 def api_requests(entries):
@@ -116,29 +114,12 @@ def best(runs, index):
     return min(run[index] for run in runs)
 
 
-def ratio(part, whole):
-    return "%.2f" % (part / whole)
+def measurement_table(title):
+    return Table(title, ["measurement", "measured", "target", "note"])
 
 
-def peak_child_rss_mb(runner, tasks):
-    """ru_maxrss of the largest process a fresh subprocess tree had (the module process dominates at scale)."""
-    script = (
-        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=False, capture_output=True); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    runner.workdir.mkdir(parents=True, exist_ok=True)
-    playbook = runner.workdir / "memory.yml"
-    playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]), encoding="utf-8")
-    inventory = runner.workdir / "memory.ini"
-    inventory.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable, encoding="utf-8")
-    env = runner.base_env()
-    env.update(runner.credentials_env())
-    command = [sys.executable, "-c", script, str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    return int(done.stdout.strip().splitlines()[-1]) / 1024
-
-
-def request_counts(table, runner, control):
+def request_counts(runner, control, sizes, _targets):
+    table = measurement_table("Requests and tokens")
     control.reset()
     table.row(
         "no-op ims_image (existing image, nothing to change)",
@@ -170,7 +151,7 @@ def request_counts(table, runner, control):
         "1",
         "minimum 1 (read members)",
     )
-    for count in (1000, 5000):
+    for count in sizes["bulk_counts"]:
         control.reset()
         control.bulk_images(EU_DE, count, name_prefix="bench-")
         measured = requests_of_one_task(runner, control, {"hwcloud.ims.ims_image_info": {"name_match": "bench-"}})
@@ -186,15 +167,8 @@ def request_counts(table, runner, control):
     play = runner.play([{"name": "info %d" % number, "hwcloud.ims.ims_image_info": {"name": "base-debian-10"}} for number in range(50)], auth="password")
     assert play.rc == 0, play.stdout
     posts = [entry for entry in control.requests() if entry["method"] == "POST" and entry["path"] == "/v3/auth/tokens"]
-    table.row("token requests in a 50-task play (password auth, empty cache)", len(posts), "1")
-
-
-def per_task_overhead(table, runner):
-    tasks = [{"name": "info", "hwcloud.ims.ims_image_info": {"name": "base-debian-10"}}] * 20
-    tasks += [{"name": "ping", "ansible.builtin.ping": {}}] * 20
-    play = runner.play(tasks)
-    info, ping = task_seconds(play, "info"), task_seconds(play, "ping")
-    table.row("per-task time: ims_image_info / ansible.builtin.ping (s)", "%.2f / %.2f" % (info, ping), "-", "overhead %.2f s per task" % (info - ping))
+    table.row("token requests in a 50-task play (password auth, empty cache)", len(posts), "1", "")
+    return [table]
 
 
 def listing_run(runner, control, task, count):
@@ -210,12 +184,13 @@ def listing_run(runner, control, task, count):
     return task_seconds(play, "list"), runner.seconds, len(entries), sum(entry["duration_ms"] for entry in entries) / 1000, runner.cpu_seconds
 
 
-def against_openstack_cloud(table, runner, control, python, sdk_version):
+def against_openstack_cloud(runner, control, sizes, targets):
     """ims_image_info against openstack.cloud.image_info over the same images, best of two alternating runs each."""
+    table = measurement_table("ims_image_info against openstack.cloud.image_info, listing (best of two alternating runs)")
     info = runner.emulator.info
     ours = {"hwcloud.ims.ims_image_info": {"name_match": "cmp-"}}
-    theirs = dict(openstack_cloud.image_info_task(info, "eu-de", "cmp-*"), vars={"ansible_python_interpreter": python})
-    for count in (1000, 10000):
+    theirs = openstack_cloud.image_info_task(info, "eu-de", "cmp-*")
+    for count in sizes["listing_counts"]:
         control.reset()
         control.bulk_images(EU_DE, count, name_prefix="cmp-")
         runs = {"ims": [], "openstack": []}
@@ -229,128 +204,153 @@ def against_openstack_cloud(table, runner, control, python, sdk_version):
         table.row(
             "ims_image_info / openstack.cloud.image_info over %d images, task (s)" % count,
             "%.2f / %.2f" % (ims_task, os_task),
-            "<= 0.5x",
-            "ratio %s; requests %d / %d (emulator busy %.1f / %.1f s); openstacksdk %s"
-            % (ratio(ims_task, os_task), ims_count, os_count, ims_server, os_server, sdk_version),
+            "<= %.1fx" % LISTING_TARGET,
+            "ratio %s; requests %d / %d (emulator busy %.1f / %.1f s)" % (ratio(ims_task, os_task), ims_count, os_count, ims_server, os_server),
         )
         table.row(
             "same, whole ansible-playbook run (s)",
             "%.2f / %.2f" % (ims_wall, os_wall),
-            "<= 0.5x",
+            "<= %.1fx" % LISTING_TARGET,
             "ratio %s; CPU time of the run %.1f / %.1f s" % (ratio(ims_wall, os_wall), ims_cpu, os_cpu),
         )
+        for what, part, whole in (("task", ims_task, os_task), ("whole run", ims_wall, os_wall)):
+            label = "ims_image_info / openstack.cloud.image_info listing %d images, %s" % (count, what)
+            targets.append((label, ratio(part, whole), "<= %.1f" % LISTING_TARGET, verdict(part / whole, LISTING_TARGET)))
+    return [table]
 
 
-def graph_hosts(output):
-    """The distinct host names of ansible-inventory --graph output (groups start with @)."""
-    names = (line.rsplit("--", 1)[-1].strip() for line in output.splitlines() if "--" in line)
-    return {name for name in names if name and not name.startswith("@")}
-
-
-def inventory_run(runner, control, source, mode, count):
-    """One ansible-inventory run: (seconds, CPU seconds, IMS requests, IAM requests)."""
-    control.clear_requests()
-    done = runner.run("ansible-inventory", ["-i", str(source), mode], env={"ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true"})
-    assert done.returncode == 0, done.stderr[-2000:]
-    hosts = len(json.loads(done.stdout)["_meta"]["hostvars"]) if mode == "--list" else len(graph_hosts(done.stdout))
-    assert hosts >= count, "%s listed %d hosts" % (mode, hosts)
-    entries = api_requests(control.requests())
-    iam = [entry for entry in entries if entry["path"].startswith("/v3")]
-    return runner.seconds, runner.cpu_seconds, len(entries) - len(iam), len(iam)
-
-
-def inventory_source(path, cache_dir):
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "plugin": "hwcloud.ims.ims",
-                "filters": {"imagetype": "private"},
-                "cache": True,
-                "cache_plugin": "ansible.builtin.jsonfile",
-                "cache_connection": str(cache_dir),
-                "cache_timeout": 3600,
-            }
-        ),
-        encoding="utf-8",
+def peak_child_rss_mb(runner, tasks):
+    """ru_maxrss of the largest process a fresh subprocess tree had (the module process dominates at scale)."""
+    script = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=False, capture_output=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    return path
+    runner.workdir.mkdir(parents=True, exist_ok=True)
+    playbook = runner.workdir / "memory.yml"
+    playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]), encoding="utf-8")
+    inventory_file = runner.workdir / "memory.ini"
+    inventory_file.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable, encoding="utf-8")
+    command = [sys.executable, "-c", script, str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory_file), str(playbook)]
+    done = subprocess.run(command, env=runner.env(), capture_output=True, text=True, check=True)
+    return int(done.stdout.strip().splitlines()[-1]) / 1024
 
 
-def inventory_cold_and_cached(table, runner, control, workdir, count=10000):
-    """Per latency and output mode, best of two (cold run with an empty cache, then a cached run)."""
+def peak_memory(runner, control, sizes, _targets):
+    table = measurement_table("Memory")
     control.reset()
-    control.bulk_images(EU_DE, count, name_prefix="inv-")
-    for latency in LATENCIES:
-        assert control.settings(latency=latency)["latency"] == latency
-        label = "latency %.1f s (emulated)" % latency if latency else "loopback"
-        for mode in ("--graph", "--list"):
-            colds, cacheds = [], []
-            for attempt in range(2):
-                name = "inv-%s-%s-%d" % (mode.strip("-"), latency, attempt)
-                source = inventory_source(runner.workdir / (name + ".ims.yml"), workdir / name)
-                colds.append(inventory_run(runner, control, source, mode, count))
-                cacheds.append(inventory_run(runner, control, source, mode, count))
-                assert cacheds[-1][2] == 0, "the cached run sent %d IMS requests" % cacheds[-1][2]
-                shutil.rmtree(workdir / name)
-            cold, cold_cpu, cached, cached_cpu = best(colds, 0), best(colds, 1), best(cacheds, 0), best(cacheds, 1)
-            table.row(
-                "inventory %s over %d images, %s: cold / cached (s)" % (mode, count, label),
-                "%.1f / %.1f" % (cold, cached),
-                "cached <= 0.2x",
-                "ratio %s; CPU %.1f / %.1f s; cold run %d IMS + %d IAM requests, cached run %d + %d"
-                % (ratio(cached, cold), cold_cpu, cached_cpu, *colds[0][2:], *cacheds[0][2:]),
-            )
-    control.reset()
-
-
-def peak_memory(table, runner, control):
-    control.reset()
-    control.bulk_images(EU_DE, 20000, name_prefix="mem-")
+    control.bulk_images(EU_DE, sizes["memory_count"], name_prefix="mem-")
     small = peak_child_rss_mb(runner, [{"hwcloud.ims.ims_image_info": {"name": "base-debian-10"}}])
     large = peak_child_rss_mb(runner, [{"hwcloud.ims.ims_image_info": {"name_match": "mem-"}}])
     table.row(
-        "peak RSS, ims_image_info over 1 / 20,000 images (MB)",
+        "peak RSS, ims_image_info over 1 / %d images (MB)" % sizes["memory_count"],
         "%.0f / %.0f" % (small, large),
         "-",
         "largest process of the run (ansible-playbook or the module)",
     )
+    return [table]
 
 
-def versions(sdk_version, cloud_version):
+def versions(openstack_collections):
+    import httpx  # pylint: disable=import-outside-toplevel
     import openstack.version  # pylint: disable=import-outside-toplevel
+    import pydantic  # pylint: disable=import-outside-toplevel
     from ansible.release import __version__ as core  # pylint: disable=import-outside-toplevel
 
-    return "ansible-core %s, openstacksdk %s (openstack.cloud %s ran with openstacksdk %s)" % (core, openstack.version.__version__, cloud_version, sdk_version)
+    return "ansible-core %s, httpx %s, pydantic %s, openstacksdk %s, openstack.cloud %s" % (
+        core,
+        httpx.__version__,
+        pydantic.VERSION,
+        openstack.version.__version__,
+        openstack_cloud.collection_version(openstack_collections),
+    )
+
+
+def machine():
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = platform.processor() or platform.machine()
+    try:
+        models = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines() if line.startswith("model name")]
+        cpu = models[0] if models else cpu
+    except OSError:
+        pass
+    return "%s, %s, %d CPUs, %.0f GB RAM, Python %s" % (platform.platform(), cpu, os.cpu_count(), memory, platform.python_version())
+
+
+def arguments():
+    parser = argparse.ArgumentParser(description="Benchmarks of hwcloud.ims against the local IMS emulator (figures for docs/benchmarks.md).")
+    parser.add_argument("parts", nargs="*", metavar="PART", help="parts to run (default: all): %s" % ", ".join(PARTS))
+    parser.add_argument("--quick", action="store_true", help="small sizes and 2 rounds: a smoke test of the script, not figures to publish")
+    parser.add_argument("--rounds", type=int, help="alternating rounds of the per-task plays (default 5, --quick 2)")
+    options = parser.parse_args()
+    unknown = sorted(set(options.parts) - set(PARTS))
+    if unknown:
+        parser.error("unknown part %s (the parts: %s)" % (", ".join(unknown), ", ".join(PARTS)))
+    return options
 
 
 def main():
-    load_at_start = os.getloadavg()[0]
+    options = arguments()
+    sizes = dict(SIZES["quick" if options.quick else "full"])
+    if options.rounds:
+        sizes["rounds"] = options.rounds
+    parts = [part for part in PARTS if part in options.parts] or list(PARTS)
+    load_at_start = load_average()
+    print("load average at the start: %.2f; parts: %s%s" % (load_at_start, ", ".join(parts), " (quick)" if options.quick else ""), flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="hwcloud-ims-bench-"))
     collections = workdir / "collections"
     (collections / "ansible_collections" / "hwcloud").mkdir(parents=True)
     (collections / "ansible_collections" / "hwcloud" / "ims").symlink_to(REPO_ROOT)
     openstack_collections = openstack_cloud.collections_dir()
-    python, sdk_version = openstack_cloud.sdk_python()
-    table = Table()
+    tables, targets, loads = [], [], []
+    started = time.monotonic()
     try:
         with EmulatorProcess(job_seconds=0.4) as emulator, ControlClient.for_emulator(emulator) as control:
             runner = TimedRunner(emulator, os.pathsep.join([str(collections), str(openstack_collections)]), workdir / "run")
-            request_counts(table, runner, control)
-            per_task_overhead(table, runner)
-            against_openstack_cloud(table, runner, control, python, sdk_version)
-            inventory_cold_and_cached(table, runner, control, workdir)
-            peak_memory(table, runner, control)
+            runner.workdir.mkdir()
+            for part in parts:
+                print("\n-- %s: load average %.2f" % (part, load_average()), flush=True)
+                loads.append((part, load_average()))
+                if part == "requests":
+                    tables += request_counts(runner, control, sizes, targets)
+                elif part == "per-task":
+                    found, met = per_task.run(runner, control, workdir, sizes["rounds"], sizes["reps"])
+                    tables += found
+                    targets += met
+                elif part == "imports":
+                    control.reset()
+                    tables += imports.run(runner, str(collections), workdir, sizes["reps"])[0]
+                elif part == "listing":
+                    tables += against_openstack_cloud(runner, control, sizes, targets)
+                elif part == "inventory":
+                    found, met = inventory.run(
+                        runner, control, workdir, sizes["inventory_count"], sizes["latencies"], sizes["attempts"], sizes["floor_rounds"], sizes["yaml_runs"]
+                    )
+                    tables += found
+                    targets += met
+                elif part == "memory":
+                    tables += peak_memory(runner, control, sizes, targets)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)  # the inventory caches alone take hundreds of MB
 
+    elapsed = time.monotonic() - started
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     print()
+    print("machine: %s" % machine())
+    print(versions(openstack_collections))
     print(
-        "machine: %s, %s, %d CPUs, Python %s; load average at the start %.2f, at the end %.2f"
-        % (platform.platform(), platform.processor() or platform.machine(), os.cpu_count(), platform.python_version(), load_at_start, os.getloadavg()[0])
+        "load average at the start %.2f, at the end %.2f; %.0f s elapsed, %.0f s CPU in child processes%s"
+        % (load_at_start, load_average(), elapsed, usage.ru_utime + usage.ru_stime, "; --quick: smoke test, not figures" if options.quick else "")
     )
-    print(versions(sdk_version, openstack_cloud.collection_version(openstack_collections)))
-    print()
-    print(table.markdown())
+    print("load average when each part started: %s" % ", ".join("%s %.2f" % load for load in loads))
+    for table in tables:
+        print()
+        print(table.markdown())
+    if targets:
+        summary = Table("Targets", ["what", "measured", "target", "verdict"])
+        for row in targets:
+            summary.row(*row)
+        print()
+        print(summary.markdown())
 
 
 if __name__ == "__main__":
