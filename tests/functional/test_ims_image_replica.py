@@ -70,7 +70,8 @@ def test_check_mode_and_diff(ansible, control):
     play = ansible.play([replicate(ansible, "replicate", tags={"family": "web"})], project=DESTINATION, check=True, diff=True)
     result = ok(play, "replicate")
     assert result["changed"] is True and result["image"] is None
-    assert result["diff"] == {"before": {}, "after": {"name": "web-golden", "tags": {"family": "web"}}}
+    source = "a replica of image web-golden-hk-1 of region ap-southeast-1 (%s, web-golden-hk-1)" % WEB_GOLDEN_HK
+    assert result["diff"] == {"before": {}, "after": {"name": "web-golden", "tags": {"family": "web"}, "source": source}}
     assert writes(control.requests()) == []
     assert images_named(control, SG_PROJECT, "web-golden") == []
     # The pre-flight reads happen in check mode too: the source image was looked up in its region.

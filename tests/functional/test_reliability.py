@@ -251,7 +251,7 @@ def lost_response_task(endpoint, module, args, method, path):
     drops), then run ``module``."""
     return [
         control_task("arm %s" % module, endpoint, "/faults", {"method": method, "path": path, "action": "drop_after", "count": 1}),
-        module_task(module, args),
+        module_task(module, module, ignore_errors=True, **args),
     ]
 
 
