@@ -38,6 +38,8 @@ options:
   project_name:
     description:
       - Name of the project to work in; defaults to the region name (the region's default project).
+      - IAM names a region's projects after it (V(eu-de), V(eu-de_apps)). With O(region) set, a name of another
+        region's project fails before any request.
       - When not set, taken from E(HW_PROJECT_NAME), E(OS_PROJECT_NAME) or C(auth.project_name) of the C(clouds.yaml)
         entry.
     type: str

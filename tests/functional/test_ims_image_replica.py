@@ -181,6 +181,15 @@ def test_a_pre_issued_token_cannot_reach_the_source_region(ansible):
     assert "a pre-issued token (auth_token) is scoped to one project, so it cannot reach region ap-southeast-1" in failed(play, "replicate")["msg"]
 
 
+def test_a_project_name_of_another_region_is_refused_before_any_request(ansible, control):
+    """A password user who exported the source region's project and names the destination in the task."""
+    control.clear_requests()
+    play = ansible.play([replicate(ansible, "replicate", auth="password", region=DESTINATION)], project=SOURCE, auth="password")
+    message = failed(play, "replicate")["msg"]
+    assert message.startswith("project_name 'ap-southeast-1' is not a project of region ap-southeast-3: its projects are named ap-southeast-3 or")
+    assert [entry for entry in control.requests() if entry["path"].startswith(("/v1/", "/v2/", "/v3"))] == []
+
+
 def test_names_follow_the_cloud(ansible, control):
     play = ansible.play(
         [

@@ -264,6 +264,7 @@ def resolve_config(options, environ=None, clouds_yaml_paths=None):
     for service in ("ecs", "obs"):
         values["%s_endpoint" % service] = values["%s_endpoint" % service] or _from_profile(profile, service, values["region"])
     _check_reachable(method, values)
+    _check_project_of_region(values)
     for setting in SETTINGS:
         if values[setting.name] is None and setting.default is not None:
             values[setting.name] = setting.default
@@ -336,6 +337,17 @@ def _check_reachable(method, values):
         raise ConfigError("no IAM endpoint: %s" % _alternatives("auth_url", "region"))
     if method != AUTH_TOKEN and not values["project_id"] and not (values["project_name"] or values["region"]):
         raise ConfigError("no project: %s" % _alternatives("project_id", "project_name", "region"))
+
+
+def _check_project_of_region(values):
+    """The IAM of these clouds names a region's projects after the region (``eu-de``, ``eu-de_apps``): a project name
+    of another region (say, from the environment while a task names another region) would reach the wrong region."""
+    name, region = values["project_name"], values["region"]
+    if name and region and not values["project_id"] and name != region and not name.startswith(region + "_"):
+        raise ConfigError(
+            "project_name %r is not a project of region %s: its projects are named %s or %s_<name>; give a project of "
+            "region %s (or no project_name, for its default project %s)" % (name, region, region, region, region, region)
+        )
 
 
 def _where(name):

@@ -36,7 +36,9 @@ def project_configs(options, regions, projects):
     wanted = [(region, None, None) for region in regions] + [_project_entry(number, entry) for number, entry in enumerate(projects, 1)]
     configs = []
     for region, project_id, project_name in dict.fromkeys(wanted):
-        config = resolve_config(dict(options, region=region or options["region"]))
+        region = region or options["region"]
+        # Each source names its own project (a region's default one is named after it), never the environment's.
+        config = resolve_config(dict(options, region=region, project_id=project_id, project_name=project_name or (None if project_id else region)))
         if config.auth_method == AUTH_TOKEN:
             raise ConfigError(
                 "a pre-issued token (auth_token) is scoped to one project, so it cannot search regions or projects; "

@@ -41,10 +41,13 @@ def test_every_environment_variable_in_order(setting):
         return  # OS_CLOUD selects a clouds.yaml entry: see the clouds.yaml tests
     # An auth URL or IMS endpoint of an unknown cloud derives nothing from the region: give what is then missing.
     options = {"auth_url": {"endpoint": "https://ims.example.com", "project_id": "p"}, "endpoint": {"project_id": "p"}}.get(setting.name, {})
+    # A project name is one of its region's (eu-de_...).
+    prefix = "eu-de_" if setting.name == "project_name" else ""
+    env = {variable: prefix + value if variable in setting.env else value for variable, value in env.items()}
     for index, variable in enumerate(setting.env):
         value = getattr(resolve(options, env), setting.name)
         value = value.get_secret_value() if hasattr(value, "get_secret_value") else value
-        assert value == "%s-value" % variable, (setting.name, index)
+        assert value == "%s%s-value" % (prefix, variable), (setting.name, index)
         del env[variable]
 
 
@@ -146,6 +149,18 @@ def test_reachability_errors():
     assert resolve(AKSK | {"endpoint": "https://ims.example.com", "project_id": "p"}).auth_url is None
     assert error_of(options={"username": "u", "password": "p", "domain_name": "d", "auth_url": "https://iam.x/v3"}).startswith("no project")
     assert resolve({"auth_token": "t", "auth_url": "https://iam.x/v3"}).auth_method == "token"  # project and endpoint from the token
+
+
+def test_a_project_name_of_another_region_is_refused():
+    password = {"username": "u", "password": "p", "domain_name": "d"}
+    message = error_of(options=password | {"region": "ap-southeast-3"}, env={"HW_PROJECT_NAME": "ap-southeast-1"})
+    assert message.startswith("project_name 'ap-southeast-1' is not a project of region ap-southeast-3: its projects are named ap-southeast-3 or")
+    assert resolve(password | {"region": "eu-de", "project_name": "eu-de_apps"}).project_name == "eu-de_apps"
+    assert resolve(password | {"region": "eu-de", "project_name": "eu-de"}).project_name == "eu-de"
+    # Every cloud of this IAM names them so, also one of no known profile.
+    other = password | {"region": "r1", "project_name": "team", "auth_url": "https://iam.example.com/v3", "endpoint": "https://ims.example.com"}
+    assert error_of(options=other).startswith("project_name 'team' is not a project of region r1")
+    assert resolve(dict(other, project_name="r1_team")).project_name == "r1_team"
 
 
 def test_secrets_never_in_repr_or_str():
