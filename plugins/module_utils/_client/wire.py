@@ -13,6 +13,10 @@ import re
 # The API that replicates an image to another region, which not every cloud's IMS has (named in messages).
 CROSS_REGION_COPY_API = "POST /v1/cloudimages/{image_id}/cross_region_copy"
 
+# The values of an image's __os_type and architecture (creation options and query filters alike).
+OS_TYPES = ("Linux", "Windows", "Other")
+ARCHITECTURES = ("x86", "arm")
+
 # A member's answers to a share; a member that has not answered yet is pending.
 MEMBER_ANSWERS = ("accepted", "rejected")
 MEMBER_PENDING = "pending"

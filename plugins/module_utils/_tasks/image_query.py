@@ -49,8 +49,7 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.errors import ValidationError
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import tag_filter
 from ansible_collections.hwcloud.ims.plugins.module_utils._client.timestamps import parse_time
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import MEMBER_ANSWERS, MEMBER_PENDING
-from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.image_sources import ARCHITECTURES, OS_TYPES
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import ARCHITECTURES, MEMBER_ANSWERS, MEMBER_PENDING, OS_TYPES
 
 PAGE_SIZE = 500
 TIME_OPERATORS = ("gt", "gte", "lt", "lte", "eq", "neq")

@@ -45,7 +45,14 @@ from ansible_collections.hwcloud.ims.plugins.module_utils._client.rules import (
     validate_image_name,
     validate_tags,
 )
-from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import tags_to_list, without_none
+
+# OS_TYPES and ARCHITECTURES: the choices of ims_image's options, which takes them from here (modules never import the client).
+from ansible_collections.hwcloud.ims.plugins.module_utils._client.wire import (  # noqa: F401  pylint: disable=unused-import
+    ARCHITECTURES,
+    OS_TYPES,
+    tags_to_list,
+    without_none,
+)
 from ansible_collections.hwcloud.ims.plugins.module_utils._tasks.source_checks import (
     IMPORT_LIMIT,
     QUICK_IMPORT_LIMIT,
@@ -62,8 +69,6 @@ DATA_DISK_GB = (1, 2048)
 LOCAL_FILE_MAX = 2 * 1024**3
 DISK_FORMATS = ("zvhd2", "zvhd", "vhd", "raw", "iso", "qcow2")
 IMAGE_TYPES = ("ECS", "BMS", "DataImage", "IsoImage")
-OS_TYPES = ("Linux", "Windows", "Other")
-ARCHITECTURES = ("x86", "arm")
 # Options that describe how an image is made: given for an existing image they cannot change it (see ims_image).
 CREATION_OPTIONS = SOURCE_OPTIONS + (
     "source_region",
