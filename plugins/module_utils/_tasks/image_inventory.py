@@ -37,15 +37,16 @@ def project_configs(options, regions, projects):
     configs = []
     for region, project_id, project_name in dict.fromkeys(wanted):
         region = region or options["region"]
-        # Each source names its own project (a region's default one is named after it), never the environment's.
+        # Resolved with the source's own project (a region's default one is named after it), so that a project of the
+        # environment or clouds.yaml is never checked against, or used in, another region.
         config = resolve_config(dict(options, region=region, project_id=project_id, project_name=project_name or (None if project_id else region)))
         if config.auth_method == AUTH_TOKEN:
             raise ConfigError(
                 "a pre-issued token (auth_token) is scoped to one project, so it cannot search regions or projects; "
                 "use AK/SK or password credentials, or leave out regions and projects"
             )
-        # Replaces any project from the environment or clouds.yaml: each source names its own project, and a
-        # region source without one means the region's default project (looked up by the region name).
+        # Only the source's own project is kept: a project ID without the environment's name; for a region source
+        # none, and its default project is looked up by the region name when connecting.
         configs.append(config.replace(project_id=project_id, project_name=project_name))
     return configs
 
